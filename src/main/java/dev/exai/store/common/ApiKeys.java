@@ -1,0 +1,81 @@
+package dev.exai.store.common;
+
+import io.quarkus.runtime.LaunchMode;
+import io.quarkus.runtime.StartupEvent;
+import jakarta.enterprise.context.ApplicationScoped;
+import jakarta.enterprise.event.Observes;
+import java.nio.charset.StandardCharsets;
+import java.security.MessageDigest;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.regex.Pattern;
+
+/**
+ * The tenant keys from EXAI_STORE_API_KEYS. A key maps to exactly one tenant; comparison is constant-time.
+ * In the prod profile the service refuses to start without keys unless auth was turned off explicitly.
+ */
+@ApplicationScoped
+public class ApiKeys {
+
+    private static final Pattern TENANT = Pattern.compile("[A-Za-z0-9._-]{1,64}");
+
+    private final boolean enabled;
+    private final String defaultTenant;
+    private final Map<String, byte[]> keysByTenant;
+
+    public ApiKeys(StoreConfig config) {
+        this.enabled = config.authEnabled();
+        this.defaultTenant = config.defaultTenant();
+        this.keysByTenant = parse(config.apiKeys().orElse(List.of()));
+    }
+
+    void checkOnStart(@Observes StartupEvent event) {
+        if (enabled && keysByTenant.isEmpty() && LaunchMode.current() == LaunchMode.NORMAL) {
+            throw new IllegalStateException("EXAI_STORE_API_KEYS is empty: set tenant:key pairs, "
+                    + "or set EXAI_STORE_AUTH_ENABLED=false to run without authentication");
+        }
+    }
+
+    /** The tenant a bearer token belongs to, or empty when the token is unknown. */
+    public Optional<String> tenantOf(String token) {
+        if (!enabled) {
+            return Optional.of(defaultTenant);
+        }
+        if (token == null) {
+            return Optional.empty();
+        }
+        byte[] presented = token.getBytes(StandardCharsets.UTF_8);
+        String match = null;
+        for (Map.Entry<String, byte[]> entry : keysByTenant.entrySet()) {
+            if (MessageDigest.isEqual(entry.getValue(), presented)) {
+                match = entry.getKey();
+            }
+        }
+        return Optional.ofNullable(match);
+    }
+
+    public boolean enabled() {
+        return enabled;
+    }
+
+    private static Map<String, byte[]> parse(List<String> pairs) {
+        Map<String, byte[]> keys = new LinkedHashMap<>();
+        for (String pair : pairs) {
+            String trimmed = pair.trim();
+            if (trimmed.isEmpty()) {
+                continue;
+            }
+            int colon = trimmed.indexOf(':');
+            String tenant = colon < 0 ? "" : trimmed.substring(0, colon);
+            String key = colon < 0 ? "" : trimmed.substring(colon + 1);
+            if (!TENANT.matcher(tenant).matches() || key.length() < 8) {
+                throw new IllegalStateException("EXAI_STORE_API_KEYS entries must be tenant:key with a tenant of "
+                        + "[A-Za-z0-9._-] and a key of at least 8 characters; one entry is not");
+            }
+            keys.put(tenant, key.getBytes(StandardCharsets.UTF_8));
+        }
+        return keys;
+    }
+}

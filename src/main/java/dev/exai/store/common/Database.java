@@ -1,0 +1,68 @@
+package dev.exai.store.common;
+
+import io.smallrye.mutiny.Uni;
+import io.vertx.core.VertxException;
+import io.vertx.mutiny.sqlclient.Pool;
+import io.vertx.mutiny.sqlclient.SqlConnection;
+import io.vertx.pgclient.PgException;
+import io.vertx.sqlclient.ClosedConnectionException;
+import jakarta.enterprise.context.ApplicationScoped;
+import java.net.ConnectException;
+import java.time.Duration;
+import java.util.function.Function;
+import org.jboss.logging.Logger;
+
+/**
+ * The PostgreSQL pool with the service's failure policy applied once: every unit of work is bounded by
+ * {@code exai-store.db.timeout}, and a lost or refused connection becomes a 503 problem instead of a hang or a 500.
+ * A timed-out transaction is rolled back by PostgreSQL when its connection goes, so nothing half-written remains.
+ */
+@ApplicationScoped
+public class Database {
+
+    private static final Logger LOG = Logger.getLogger(Database.class);
+
+    private final Pool pool;
+    private final Duration timeout;
+
+    public Database(Pool pool, StoreConfig config) {
+        this.pool = pool;
+        this.timeout = config.db().timeout();
+    }
+
+    /** Runs {@code work} on one connection inside a transaction. */
+    public <T> Uni<T> inTransaction(Function<SqlConnection, Uni<T>> work) {
+        return guard(pool.withTransaction(work));
+    }
+
+    /** Runs {@code work} against the pool, one statement at a time (no transaction). */
+    public <T> Uni<T> run(Function<Pool, Uni<T>> work) {
+        return guard(Uni.createFrom().deferred(() -> work.apply(pool)));
+    }
+
+    private <T> Uni<T> guard(Uni<T> work) {
+        return work.ifNoItem().after(timeout)
+                .failWith(() -> ProblemException.unavailable("PostgreSQL did not answer within " + timeout.toMillis() + " ms"))
+                .onFailure(Database::isUnreachable).transform(e -> {
+                    LOG.warnf("PostgreSQL unavailable: %s", e.toString());
+                    return ProblemException.unavailable("PostgreSQL is unavailable; retry later");
+                });
+    }
+
+    /** Connection-level failures (refused, closed, server shutting down) as opposed to a bad statement. */
+    static boolean isUnreachable(Throwable failure) {
+        for (Throwable t = failure; t != null; t = t.getCause()) {
+            if (t instanceof ConnectException || t instanceof ClosedConnectionException) {
+                return true;
+            }
+            if (t instanceof PgException pg && pg.getSqlState() != null
+                    && (pg.getSqlState().startsWith("08") || pg.getSqlState().startsWith("57P"))) {
+                return true;
+            }
+            if (t instanceof VertxException && t.getMessage() != null && t.getMessage().contains("onnection")) {
+                return true;
+            }
+        }
+        return false;
+    }
+}

@@ -1,0 +1,75 @@
+package dev.exai.store.common;
+
+import io.smallrye.config.ConfigMapping;
+import io.smallrye.config.WithDefault;
+import java.time.Duration;
+import java.util.List;
+import java.util.Optional;
+
+/** Every {@code exai-store.*} setting in one typed place; environment names are the upper-snake form. */
+@ConfigMapping(prefix = "exai-store")
+public interface StoreConfig {
+
+    /** Whether requests need a tenant key; turning it off in prod must be explicit (EXAI_STORE_AUTH_ENABLED=false). */
+    @WithDefault("true")
+    boolean authEnabled();
+
+    /** Comma-separated {@code tenant:key} pairs (EXAI_STORE_API_KEYS). */
+    Optional<List<String>> apiKeys();
+
+    /** The tenant that owns every request when auth is disabled, and rows that predate tenants. */
+    @WithDefault("default")
+    String defaultTenant();
+
+    Messages messages();
+
+    Cache cache();
+
+    Database db();
+
+    Sessions sessions();
+
+    interface Messages {
+        /** Largest message {@code content} in UTF-8 bytes; beyond it an append answers 413. */
+        @WithDefault("1048576")
+        int maxContentBytes();
+
+        /** How long an Idempotency-Key of an append is remembered. */
+        @WithDefault("24h")
+        Duration idempotencyRetention();
+    }
+
+    interface Cache {
+        /** Time to live of a cached session and its history, refreshed on every use. */
+        @WithDefault("24h")
+        Duration ttl();
+
+        /** How long one Redis call may take before the request falls back to PostgreSQL. */
+        @WithDefault("250ms")
+        Duration timeout();
+
+        /** How often the cache generation is compared with PostgreSQL and a failed Redis is probed. */
+        @WithDefault("1s")
+        Duration checkEvery();
+
+        /** Sessions with more messages than this are served from PostgreSQL only. */
+        @WithDefault("5000")
+        int maxMessages();
+
+        /** Sessions whose history is larger than this (JSON bytes) are served from PostgreSQL only. */
+        @WithDefault("16777216")
+        long maxSessionBytes();
+    }
+
+    interface Database {
+        /** Upper bound on one database unit of work; past it the request answers 503. */
+        @WithDefault("5s")
+        Duration timeout();
+    }
+
+    interface Sessions {
+        /** Largest {@code ttl_seconds} a session may ask for. */
+        @WithDefault("31536000")
+        long maxTtlSeconds();
+    }
+}

@@ -1,0 +1,130 @@
+package dev.exai.store.session;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import dev.exai.store.common.ProblemException;
+import dev.exai.store.common.Tenant;
+import io.smallrye.mutiny.Uni;
+import jakarta.validation.constraints.Max;
+import jakarta.validation.constraints.Min;
+import jakarta.ws.rs.Consumes;
+import jakarta.ws.rs.DefaultValue;
+import jakarta.ws.rs.GET;
+import jakarta.ws.rs.HeaderParam;
+import jakarta.ws.rs.POST;
+import jakarta.ws.rs.Path;
+import jakarta.ws.rs.PathParam;
+import jakarta.ws.rs.Produces;
+import jakarta.ws.rs.QueryParam;
+import jakarta.ws.rs.container.ContainerRequestContext;
+import jakarta.ws.rs.core.Context;
+import jakarta.ws.rs.core.MediaType;
+import jakarta.ws.rs.core.Response;
+import java.nio.charset.StandardCharsets;
+import java.security.MessageDigest;
+import java.security.NoSuchAlgorithmException;
+import java.util.List;
+import org.eclipse.microprofile.openapi.annotations.Operation;
+import org.eclipse.microprofile.openapi.annotations.tags.Tag;
+
+/** HTTP routes of a session's messages: append (one or a batch, idempotent) and page through history. */
+@Path("/sessions/{cid}/messages")
+@Produces(MediaType.APPLICATION_JSON)
+@Tag(name = "messages")
+public class MessageResource {
+
+    static final String IDEMPOTENCY_KEY = "Idempotency-Key";
+
+    private final SessionService sessions;
+    private final SessionRequests requests;
+    private final SessionCache cache;
+
+    public MessageResource(SessionService sessions, SessionRequests requests, SessionCache cache) {
+        this.sessions = sessions;
+        this.requests = requests;
+        this.cache = cache;
+    }
+
+    @POST
+    @Consumes(MediaType.APPLICATION_JSON)
+    @Operation(summary = "Append one message (object body) or several in order (array of 1..100)",
+            description = "201 once committed in PostgreSQL. Idempotency-Key makes a retry answer the first result; "
+                    + "the same key with another body is a 422. ?create=true get-or-creates the session first.")
+    public Uni<Response> append(@Context ContainerRequestContext request, @PathParam("cid") String cid,
+                                @QueryParam("create") @DefaultValue("false") boolean create,
+                                @HeaderParam(IDEMPOTENCY_KEY) String idempotencyKey, JsonNode body) {
+        String id = SessionRequests.continuationId(cid);
+        if (idempotencyKey != null && (idempotencyKey.isEmpty() || idempotencyKey.length() > 255)) {
+            throw ProblemException.badRequest("Idempotency-Key must be 1 to 255 characters");
+        }
+        List<NewMessage> messages = requests.messages(body);
+        byte[] hash = idempotencyKey == null ? null : sha256(body.toString());
+        return sessions.append(Tenant.of(request), id, messages, create, idempotencyKey, hash)
+                .map(appended -> {
+                    List<String> stored = appended.messages().stream().map(cache::toJson).toList();
+                    String entity = body.isArray() ? "[" + String.join(",", stored) + "]" : stored.get(0);
+                    Response.ResponseBuilder answer = Response.status(201).entity(entity).type(MediaType.APPLICATION_JSON_TYPE);
+                    if (appended.replayed()) {
+                        answer.header("Idempotent-Replayed", "true");
+                    }
+                    return answer.build();
+                });
+    }
+
+    @GET
+    @Operation(summary = "Page through a session's history by seq, or read the newest N",
+            description = "order=asc (default) pages after after_seq; order=desc pages newest first; last=N answers the newest N "
+                    + "in ascending order. next_cursor continues in the same order. X-Cache tells whether Redis answered.")
+    public Uni<Response> history(@Context ContainerRequestContext request, @PathParam("cid") String cid,
+                                 @QueryParam("after_seq") @Min(value = 0, message = "after_seq must be 0 or more") Long afterSeq,
+                                 @QueryParam("limit") @DefaultValue("100")
+                                 @Min(value = 1, message = "limit must be between 1 and 1000")
+                                 @Max(value = 1000, message = "limit must be between 1 and 1000") int limit,
+                                 @QueryParam("order") @DefaultValue("asc") String order,
+                                 @QueryParam("last") @Min(value = 1, message = "last must be between 1 and 1000")
+                                 @Max(value = 1000, message = "last must be between 1 and 1000") Integer last,
+                                 @QueryParam("cursor") String cursor) {
+        String id = SessionRequests.continuationId(cid);
+        HistoryQuery query = historyQuery(afterSeq, limit, order, last, cursor);
+        return sessions.history(Tenant.of(request), id, query)
+                .map(history -> {
+                    String next = query.nextCursor(history.count(), history.messages().size());
+                    String entity = "{\"items\":[" + String.join(",", history.messages()) + "],\"next_cursor\":"
+                            + (next == null ? "null" : "\"" + next + "\"") + "}";
+                    return Response.ok(entity, MediaType.APPLICATION_JSON_TYPE)
+                            .header("X-Cache", history.cacheHit() ? "hit" : "miss").build();
+                });
+    }
+
+    private static HistoryQuery historyQuery(Long afterSeq, int limit, String order, Integer last, String cursor) {
+        if (!order.equals("asc") && !order.equals("desc")) {
+            throw ProblemException.badRequest("order must be asc or desc");
+        }
+        if (last != null) {
+            if (afterSeq != null || cursor != null || order.equals("desc")) {
+                throw ProblemException.badRequest("last cannot be combined with after_seq, cursor or order=desc");
+            }
+            return HistoryQuery.last(last);
+        }
+        if (cursor != null) {
+            if (afterSeq != null) {
+                throw ProblemException.badRequest("cursor cannot be combined with after_seq");
+            }
+            return HistoryQuery.fromCursor(cursor, limit);
+        }
+        if (order.equals("desc")) {
+            if (afterSeq != null) {
+                throw ProblemException.badRequest("after_seq applies to order=asc; page order=desc with next_cursor");
+            }
+            return HistoryQuery.descending(0, limit);
+        }
+        return HistoryQuery.ascending(afterSeq == null ? 0 : afterSeq, limit);
+    }
+
+    private static byte[] sha256(String text) {
+        try {
+            return MessageDigest.getInstance("SHA-256").digest(text.getBytes(StandardCharsets.UTF_8));
+        } catch (NoSuchAlgorithmException e) {
+            throw new IllegalStateException(e);
+        }
+    }
+}

@@ -1,0 +1,238 @@
+package dev.exai.store.session;
+
+import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.exai.store.common.StoreConfig;
+import io.micrometer.core.instrument.Counter;
+import io.micrometer.core.instrument.MeterRegistry;
+import io.quarkus.redis.datasource.ReactiveRedisDataSource;
+import io.smallrye.mutiny.Uni;
+import io.vertx.mutiny.redis.client.Response;
+import jakarta.enterprise.context.ApplicationScoped;
+import java.nio.charset.StandardCharsets;
+import java.security.MessageDigest;
+import java.security.NoSuchAlgorithmException;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.HexFormat;
+import java.util.List;
+
+/**
+ * Sessions and their histories in Redis, the fast cache in front of PostgreSQL.
+ *
+ * <p>Layout, per session, both keys hash-tagged on {@code {tenant:continuation_id}} so they share a Redis
+ * Cluster slot and one script can touch both:
+ * <ul>
+ *   <li>{@code exai:<gen>:{t:cid}:meta}: a hash with {@code count} (highest message count written), {@code ver}
+ *       (session row version), {@code session} (the session's JSON) and {@code exp} (expiry, epoch ms or empty);</li>
+ *   <li>{@code exai:<gen>:{t:cid}:msgs}: a sorted set of message JSON scored by {@code seq}.</li>
+ * </ul>
+ * Why this shape: appends that commit in one order can reach Redis in another, and a reader may re-warm the
+ * cache from PostgreSQL while appends land. Adding to a sorted set by seq is order-free and idempotent, and
+ * {@code count} only grows, so the history is complete exactly when the set holds {@code count} members; a read
+ * serves from Redis only then and otherwise goes to PostgreSQL. Writes that fail are handled by
+ * {@link CacheGeneration}, which retires every key of the failed generation. Each operation is one script,
+ * one round trip, bounded by {@code exai-store.cache.timeout}; no Redis failure fails a request.
+ */
+@ApplicationScoped
+public class SessionCache {
+
+    /** ARGV: ttl, version, session json, expiry, count, then score/member pairs to add. */
+    private static final Script WRITE = new Script("""
+            if tonumber(ARGV[2]) > tonumber(redis.call('HGET', KEYS[1], 'ver') or '-1') then
+              redis.call('HSET', KEYS[1], 'ver', ARGV[2], 'session', ARGV[3], 'exp', ARGV[4])
+            end
+            local known = redis.call('HGET', KEYS[1], 'count')
+            if not known or tonumber(ARGV[5]) > tonumber(known) then
+              redis.call('HSET', KEYS[1], 'count', ARGV[5])
+            end
+            for i = 6, #ARGV, 1000 do
+              redis.call('ZADD', KEYS[2], unpack(ARGV, i, math.min(i + 999, #ARGV)))
+            end
+            redis.call('EXPIRE', KEYS[1], ARGV[1])
+            redis.call('EXPIRE', KEYS[2], ARGV[1])
+            return 1
+            """);
+
+    /** ARGV: ttl, then a rank range (start, stop) or nothing for the session alone. Nil when incomplete. */
+    private static final Script READ = new Script("""
+            local meta = redis.call('HMGET', KEYS[1], 'count', 'session', 'exp')
+            if not meta[1] or not meta[2] then return false end
+            if redis.call('ZCARD', KEYS[2]) ~= tonumber(meta[1]) then return false end
+            local items = {}
+            if #ARGV > 1 then items = redis.call('ZRANGE', KEYS[2], ARGV[2], ARGV[3]) end
+            redis.call('EXPIRE', KEYS[1], ARGV[1])
+            redis.call('EXPIRE', KEYS[2], ARGV[1])
+            return {meta[1], meta[2], meta[3], items}
+            """);
+
+    private final ReactiveRedisDataSource redis;
+    private final CacheGeneration generation;
+    private final ObjectMapper json;
+    private final Duration timeout;
+    private final String ttlSeconds;
+    private final int maxMessages;
+    private final long maxSessionBytes;
+    private final Counter hits;
+    private final Counter misses;
+    private final Counter fallbacks;
+    private final Counter errors;
+
+    public SessionCache(ReactiveRedisDataSource redis, CacheGeneration generation, ObjectMapper json, StoreConfig config,
+                        MeterRegistry metrics) {
+        this.redis = redis;
+        this.generation = generation;
+        this.json = json;
+        this.timeout = config.cache().timeout();
+        this.ttlSeconds = Long.toString(config.cache().ttl().toSeconds());
+        this.maxMessages = config.cache().maxMessages();
+        this.maxSessionBytes = config.cache().maxSessionBytes();
+        this.hits = Counter.builder("exai.store.cache.hits").description("Reads answered from Redis").register(metrics);
+        this.misses = Counter.builder("exai.store.cache.misses").description("Reads Redis could not answer completely").register(metrics);
+        this.fallbacks = Counter.builder("exai.store.cache.fallbacks")
+                .description("Reads and writes that skipped Redis because it failed or is recovering").register(metrics);
+        this.errors = Counter.builder("exai.store.redis.errors").description("Redis calls that failed or timed out").register(metrics);
+    }
+
+    /** A cached session with the requested slice of its history (message JSON in seq order as stored). */
+    public record Cached(int count, String sessionJson, Long expiresAtMillis, List<String> messages) {
+    }
+
+    /**
+     * Reads the session and the messages at ranks {@code start..stop} (negative ranks count from the end),
+     * or only the session when {@code start} is null. Null when Redis cannot answer completely.
+     */
+    Uni<Cached> read(String tenant, String cid, Long start, Long stop) {
+        long gen = generation.current();
+        if (gen == 0) {
+            fallbacks.increment();
+            return Uni.createFrom().nullItem();
+        }
+        List<String> args = new ArrayList<>(3);
+        args.add(ttlSeconds);
+        if (start != null) {
+            args.add(Long.toString(start));
+            args.add(Long.toString(stop));
+        }
+        return run(READ, keys(gen, tenant, cid), args)
+                .map(reply -> {
+                    if (reply == null) {
+                        misses.increment();
+                        return null;
+                    }
+                    hits.increment();
+                    Response items = reply.get(3);
+                    List<String> messages = new ArrayList<>(items.size());
+                    for (int i = 0; i < items.size(); i++) {
+                        messages.add(items.get(i).toString());
+                    }
+                    String exp = reply.get(2) == null ? "" : reply.get(2).toString();
+                    return new Cached(reply.get(0).toInteger(), reply.get(1).toString(),
+                            exp.isEmpty() ? null : Long.valueOf(exp), messages);
+                })
+                .onFailure().recoverWithItem(e -> null);
+    }
+
+    /** Records a session's new state and the messages it gained (possibly none). Never fails. */
+    Uni<Void> write(String tenant, String cid, StoredSession session, List<Message> added) {
+        long gen = generation.current();
+        if (gen == 0) {
+            fallbacks.increment();
+            return Uni.createFrom().voidItem();
+        }
+        boolean withMessages = session.view().messageCount() <= maxMessages;
+        List<String> args = new ArrayList<>(5 + 2 * added.size());
+        args.add(ttlSeconds);
+        args.add(Long.toString(session.version()));
+        args.add(toJson(session.view()));
+        args.add(session.expiresAt() == null ? "" : Long.toString(session.expiresAt().toInstant().toEpochMilli()));
+        args.add(Integer.toString(session.view().messageCount()));
+        long bytes = 0;
+        for (Message m : added) {
+            if (!withMessages || bytes > maxSessionBytes) {
+                break;
+            }
+            String text = toJson(m);
+            bytes += text.length();
+            args.add(Long.toString(m.seq()));
+            args.add(text);
+        }
+        return run(WRITE, keys(gen, tenant, cid), args).replaceWithVoid().onFailure().recoverWithNull();
+    }
+
+    /** Re-warms the cache with a session's whole history read from PostgreSQL, when it is small enough. */
+    Uni<Void> rewarm(String tenant, String cid, StoredSession session, List<Message> all) {
+        return all.size() > maxMessages ? Uni.createFrom().voidItem() : write(tenant, cid, session, all);
+    }
+
+    /** Forgets a session (deleted). Never fails; a failure retires the generation instead. */
+    Uni<Void> evict(String tenant, String cid) {
+        long gen = generation.current();
+        if (gen == 0) {
+            fallbacks.increment();
+            return Uni.createFrom().voidItem();
+        }
+        List<String> keys = keys(gen, tenant, cid);
+        return guard(redis.execute("DEL", keys.get(0), keys.get(1))).replaceWithVoid().onFailure().recoverWithNull();
+    }
+
+    int maxMessages() {
+        return maxMessages;
+    }
+
+    String toJson(Object value) {
+        try {
+            return json.writeValueAsString(value);
+        } catch (JsonProcessingException e) {
+            throw new IllegalStateException("cannot serialize " + value.getClass().getSimpleName(), e);
+        }
+    }
+
+    static List<String> keys(long gen, String tenant, String cid) {
+        String base = "exai:" + gen + ":{" + tenant + ":" + cid + "}:";
+        return List.of(base + "meta", base + "msgs");
+    }
+
+    private Uni<Response> run(Script script, List<String> keys, List<String> args) {
+        String[] evalsha = new String[2 + keys.size() + args.size()];
+        evalsha[0] = script.sha;
+        evalsha[1] = Integer.toString(keys.size());
+        for (int i = 0; i < keys.size(); i++) {
+            evalsha[2 + i] = keys.get(i);
+        }
+        for (int i = 0; i < args.size(); i++) {
+            evalsha[2 + keys.size() + i] = args.get(i);
+        }
+        return guard(redis.execute("EVALSHA", evalsha)
+                .onFailure(e -> e.getMessage() != null && e.getMessage().startsWith("NOSCRIPT"))
+                .recoverWithUni(() -> {
+                    String[] eval = evalsha.clone();
+                    eval[0] = script.source;
+                    return redis.execute("EVAL", eval);
+                }));
+    }
+
+    private Uni<Response> guard(Uni<Response> call) {
+        return call.ifNoItem().after(timeout).fail()
+                .onFailure().invoke(e -> {
+                    errors.increment();
+                    fallbacks.increment();
+                    generation.redisFailed(e);
+                });
+    }
+
+    /** A Lua script sent by SHA1 and, on a server that does not know it yet, by source. */
+    private static final class Script {
+        final String source;
+        final String sha;
+
+        Script(String source) {
+            this.source = source;
+            try {
+                this.sha = HexFormat.of().formatHex(MessageDigest.getInstance("SHA-1").digest(source.getBytes(StandardCharsets.UTF_8)));
+            } catch (NoSuchAlgorithmException e) {
+                throw new IllegalStateException(e);
+            }
+        }
+    }
+}

@@ -1,0 +1,178 @@
+package dev.exai.store.session;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.exai.store.common.ProblemException;
+import dev.exai.store.common.StoreConfig;
+import jakarta.enterprise.context.ApplicationScoped;
+import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
+import java.util.Iterator;
+import java.util.List;
+import java.util.Set;
+import java.util.UUID;
+import java.util.regex.Pattern;
+
+/**
+ * Turns request JSON into validated inputs, answering 400 (or 413 for oversized content) with a detail that
+ * names the offending field. Validation happens before any write, so a bad request leaves nothing behind.
+ * Unknown fields of a create or a message are ignored (clients may send more than they need); a PATCH with
+ * a field it cannot change is refused, since ignoring it would look like success.
+ */
+@ApplicationScoped
+public class SessionRequests {
+
+    private static final Pattern CONTINUATION_ID = Pattern.compile("[A-Za-z0-9._:-]{1,128}");
+    private static final Set<String> ROLES = Set.of("user", "assistant", "system", "tool");
+    private static final Set<String> PATCHABLE = Set.of("title", "metadata", "ttl_seconds");
+    static final int MAX_BATCH = 100;
+    private static final int MAX_USER_ID = 256;
+    private static final int MAX_TITLE = 1024;
+
+    private final int maxContentBytes;
+    private final long maxTtlSeconds;
+
+    public SessionRequests(StoreConfig config) {
+        this.maxContentBytes = config.messages().maxContentBytes();
+        this.maxTtlSeconds = config.sessions().maxTtlSeconds();
+    }
+
+    /** Checks a continuation_id taken from a path. */
+    public static String continuationId(String cid) {
+        if (cid == null || !CONTINUATION_ID.matcher(cid).matches()) {
+            throw ProblemException.badRequest("continuation_id must be 1 to 128 characters of A-Z a-z 0-9 . _ : -");
+        }
+        return cid;
+    }
+
+    /** A create or get-or-create body; {@code pathId} is the id from the URL of a PUT, else null. */
+    SessionInput sessionInput(JsonNode body, String pathId) {
+        if (body != null && !body.isNull() && !body.isObject()) {
+            throw ProblemException.badRequest("the body must be a JSON object");
+        }
+        JsonNode b = body == null || body.isNull() ? com.fasterxml.jackson.databind.node.JsonNodeFactory.instance.objectNode() : body;
+        String cid = optionalText(b, "continuation_id", 128);
+        if (pathId != null) {
+            if (cid != null && !cid.equals(pathId)) {
+                throw ProblemException.badRequest("continuation_id in the body differs from the one in the path");
+            }
+            cid = pathId;
+        } else if (cid == null) {
+            cid = UUID.randomUUID().toString();
+        }
+        continuationId(cid);
+        return new SessionInput(cid, optionalText(b, "user_id", MAX_USER_ID), optionalText(b, "title", MAX_TITLE),
+                metadata(b.get("metadata"), "metadata"), ttl(b.get("ttl_seconds")));
+    }
+
+    /** Validates a merge-patch document and applies it to the current fields. */
+    SessionService.SessionPatch applyPatch(JsonNode patch, SessionService.SessionPatch current, JsonNode currentMetadata) {
+        if (patch == null || !patch.isObject()) {
+            throw ProblemException.badRequest("a merge patch must be a JSON object");
+        }
+        for (Iterator<String> names = patch.fieldNames(); names.hasNext(); ) {
+            String name = names.next();
+            if (!PATCHABLE.contains(name)) {
+                throw ProblemException.badRequest(name + " cannot be changed; a PATCH may change title, metadata and ttl_seconds");
+            }
+        }
+        String title = current.title();
+        if (patch.has("title")) {
+            title = patch.get("title").isNull() ? null : optionalText(patch, "title", MAX_TITLE);
+        }
+        String metadata = current.metadata();
+        if (patch.has("metadata")) {
+            JsonNode m = patch.get("metadata");
+            if (m.isNull()) {
+                metadata = "{}";
+            } else if (!m.isObject()) {
+                throw ProblemException.badRequest("metadata must be a JSON object or null");
+            } else {
+                metadata = MergePatch.apply(currentMetadata, m).toString();
+            }
+        }
+        if (patch.has("ttl_seconds")) {
+            return new SessionService.SessionPatch(title, metadata, ttl(patch.get("ttl_seconds")), false);
+        }
+        return new SessionService.SessionPatch(title, metadata, null, true);
+    }
+
+    /** One message (object body) or a batch (array of 1..100), in order. */
+    List<NewMessage> messages(JsonNode body) {
+        if (body == null || body.isNull()) {
+            throw ProblemException.badRequest("the body must be a message object or an array of 1 to 100 of them");
+        }
+        if (body.isObject()) {
+            return List.of(message(body, "message"));
+        }
+        if (!body.isArray() || body.isEmpty() || body.size() > MAX_BATCH) {
+            throw ProblemException.badRequest("the body must be a message object or an array of 1 to 100 of them");
+        }
+        List<NewMessage> messages = new ArrayList<>(body.size());
+        for (int i = 0; i < body.size(); i++) {
+            messages.add(message(body.get(i), "messages[" + i + "]"));
+        }
+        return messages;
+    }
+
+    private NewMessage message(JsonNode node, String name) {
+        if (!node.isObject()) {
+            throw ProblemException.badRequest(name + " must be a JSON object");
+        }
+        JsonNode role = node.get("role");
+        if (role == null || !role.isTextual() || !ROLES.contains(role.asText())) {
+            throw ProblemException.badRequest(name + ".role must be one of user, assistant, system, tool");
+        }
+        JsonNode content = node.get("content");
+        if (content == null || !content.isTextual()) {
+            throw ProblemException.badRequest(name + ".content is required and must be a string");
+        }
+        String text = content.asText();
+        if (text.length() > maxContentBytes / 3 && text.getBytes(StandardCharsets.UTF_8).length > maxContentBytes) {
+            throw ProblemException.tooLarge(name + ".content is larger than " + maxContentBytes + " bytes");
+        }
+        if (text.indexOf('\u0000') >= 0) {
+            throw ProblemException.badRequest(name + ".content must not contain NUL characters");
+        }
+        JsonNode tokens = node.get("token_count");
+        Integer tokenCount = null;
+        if (tokens != null && !tokens.isNull()) {
+            if (!tokens.canConvertToInt() || !tokens.isIntegralNumber() || tokens.asInt() < 0) {
+                throw ProblemException.badRequest(name + ".token_count must be a whole number from 0");
+            }
+            tokenCount = tokens.asInt();
+        }
+        return new NewMessage(role.asText(), text, metadata(node.get("metadata"), name + ".metadata"), tokenCount);
+    }
+
+    private static String metadata(JsonNode node, String name) {
+        if (node == null || node.isNull()) {
+            return "{}";
+        }
+        if (!node.isObject()) {
+            throw ProblemException.badRequest(name + " must be a JSON object");
+        }
+        return ((ObjectNode) node).toString();
+    }
+
+    private Long ttl(JsonNode node) {
+        if (node == null || node.isNull()) {
+            return null;
+        }
+        if (!node.isIntegralNumber() || node.asLong() < 1 || node.asLong() > maxTtlSeconds) {
+            throw ProblemException.badRequest("ttl_seconds must be a whole number from 1 to " + maxTtlSeconds);
+        }
+        return node.asLong();
+    }
+
+    private static String optionalText(JsonNode body, String field, int maxLength) {
+        JsonNode node = body.get(field);
+        if (node == null || node.isNull()) {
+            return null;
+        }
+        if (!node.isTextual() || node.asText().isEmpty() || node.asText().length() > maxLength) {
+            throw ProblemException.badRequest(field + " must be a string of 1 to " + maxLength + " characters");
+        }
+        return node.asText();
+    }
+}

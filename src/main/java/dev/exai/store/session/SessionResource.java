@@ -1,0 +1,111 @@
+package dev.exai.store.session;
+
+import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.exai.store.common.Page;
+import dev.exai.store.common.Tenant;
+import io.smallrye.mutiny.Uni;
+import jakarta.validation.constraints.Max;
+import jakarta.validation.constraints.Min;
+import jakarta.ws.rs.Consumes;
+import jakarta.ws.rs.DELETE;
+import jakarta.ws.rs.DefaultValue;
+import jakarta.ws.rs.GET;
+import jakarta.ws.rs.PATCH;
+import jakarta.ws.rs.POST;
+import jakarta.ws.rs.PUT;
+import jakarta.ws.rs.Path;
+import jakarta.ws.rs.PathParam;
+import jakarta.ws.rs.Produces;
+import jakarta.ws.rs.QueryParam;
+import jakarta.ws.rs.container.ContainerRequestContext;
+import jakarta.ws.rs.core.Context;
+import jakarta.ws.rs.core.MediaType;
+import jakarta.ws.rs.core.Response;
+import jakarta.ws.rs.core.UriInfo;
+import org.eclipse.microprofile.openapi.annotations.Operation;
+import org.eclipse.microprofile.openapi.annotations.tags.Tag;
+
+/** HTTP routes of sessions: create, get-or-create, read, list, merge-patch, delete. */
+@Path("/sessions")
+@Produces(MediaType.APPLICATION_JSON)
+@Tag(name = "sessions")
+public class SessionResource {
+
+    static final String MERGE_PATCH = "application/merge-patch+json";
+
+    private final SessionService sessions;
+    private final SessionRequests requests;
+    private final ObjectMapper json;
+
+    public SessionResource(SessionService sessions, SessionRequests requests, ObjectMapper json) {
+        this.sessions = sessions;
+        this.requests = requests;
+        this.json = json;
+    }
+
+    @POST
+    @Consumes(MediaType.APPLICATION_JSON)
+    @Operation(summary = "Create a session", description = "Body optional; the server makes a UUID continuation_id when absent. 409 if the id exists.")
+    public Uni<Response> create(@Context ContainerRequestContext request, @Context UriInfo uri, JsonNode body) {
+        SessionInput input = requests.sessionInput(body, null);
+        return sessions.create(Tenant.of(request), input)
+                .map(session -> Response.created(uri.getBaseUriBuilder().path("sessions").path(session.continuationId()).build())
+                        .entity(session).build());
+    }
+
+    @PUT
+    @Path("/{cid}")
+    @Consumes(MediaType.APPLICATION_JSON)
+    @Operation(summary = "Get or create a session", description = "201 when created, 200 when it existed; the body applies only on create.")
+    public Uni<Response> getOrCreate(@Context ContainerRequestContext request, @PathParam("cid") String cid, JsonNode body) {
+        SessionInput input = requests.sessionInput(body, SessionRequests.continuationId(cid));
+        return sessions.getOrCreate(Tenant.of(request), input)
+                .map(result -> Response.status(result.created() ? 201 : 200).entity(result.session()).build());
+    }
+
+    @GET
+    @Path("/{cid}")
+    @Operation(summary = "Read a session")
+    public Uni<Response> get(@Context ContainerRequestContext request, @PathParam("cid") String cid) {
+        return sessions.getJson(Tenant.of(request), SessionRequests.continuationId(cid))
+                .map(body -> Response.ok(body, MediaType.APPLICATION_JSON_TYPE).build());
+    }
+
+    @GET
+    @Operation(summary = "List sessions", description = "Most recently updated first, cursor-paged.")
+    public Uni<Page<Session>> list(@Context ContainerRequestContext request,
+                                   @QueryParam("user_id") String userId,
+                                   @QueryParam("limit") @DefaultValue("50")
+                                   @Min(value = 1, message = "limit must be between 1 and 200")
+                                   @Max(value = 200, message = "limit must be between 1 and 200") int limit,
+                                   @QueryParam("cursor") String cursor) {
+        return sessions.list(Tenant.of(request), userId, limit, cursor);
+    }
+
+    @PATCH
+    @Path("/{cid}")
+    @Consumes({MERGE_PATCH, MediaType.APPLICATION_JSON})
+    @Operation(summary = "Merge-patch title, metadata and ttl_seconds (RFC 7396)")
+    public Uni<Session> patch(@Context ContainerRequestContext request, @PathParam("cid") String cid, JsonNode patch) {
+        return sessions.patch(Tenant.of(request), SessionRequests.continuationId(cid),
+                current -> requests.applyPatch(patch, current, parse(current.metadata())));
+    }
+
+    @DELETE
+    @Path("/{cid}")
+    @Operation(summary = "Delete a session and all its messages")
+    public Uni<Response> delete(@Context ContainerRequestContext request, @PathParam("cid") String cid) {
+        return sessions.delete(Tenant.of(request), SessionRequests.continuationId(cid))
+                .map(done -> Response.noContent().build());
+    }
+
+    private JsonNode parse(String storedJson) {
+        try {
+            return json.readTree(storedJson);
+        } catch (JsonProcessingException e) {
+            throw new IllegalStateException("stored metadata is not JSON", e);
+        }
+    }
+}

@@ -1,0 +1,37 @@
+package dev.exai.store.testing;
+
+import static io.restassured.RestAssured.given;
+
+import io.restassured.http.ContentType;
+import io.restassured.specification.RequestSpecification;
+import java.util.UUID;
+
+/** Requests as a tenant of the test profile (alpha and beta, see application.properties). */
+public final class Api {
+
+    public static final String ALPHA_KEY = "alpha-test-key";
+    public static final String BETA_KEY = "beta-test-key";
+
+    static {
+        io.restassured.RestAssured.enableLoggingOfRequestAndResponseIfValidationFails();
+    }
+
+    private Api() {
+    }
+
+    public static RequestSpecification alpha() {
+        return as(ALPHA_KEY);
+    }
+
+    public static RequestSpecification beta() {
+        return as(BETA_KEY);
+    }
+
+    public static RequestSpecification as(String key) {
+        return given().header("Authorization", "Bearer " + key).contentType(ContentType.JSON);
+    }
+
+    public static String newId() {
+        return "cid-" + UUID.randomUUID();
+    }
+}
