@@ -99,8 +99,10 @@ CREATE TABLE message_idempotency_keys (
 CREATE INDEX message_idempotency_keys_age ON message_idempotency_keys (created_at);
 
 -- The cache generation: Redis keys carry it, and it moves on whenever Redis may have missed a write.
+-- store_id tells this database's keys from those of another database sharing the same Redis.
 CREATE TABLE cache_generation (
     id         BOOLEAN PRIMARY KEY DEFAULT TRUE CHECK (id),
+    store_id   TEXT   NOT NULL DEFAULT substr(md5(random()::text || clock_timestamp()::text), 1, 10),
     generation BIGINT NOT NULL
 );
 INSERT INTO cache_generation (generation) VALUES (1);

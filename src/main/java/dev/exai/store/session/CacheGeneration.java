@@ -34,6 +34,7 @@ public class CacheGeneration {
     private final ReactiveRedisDataSource redis;
     private final Duration timeout;
     private final AtomicBoolean checking = new AtomicBoolean();
+    private volatile String prefix;
     private volatile long generation;
     private volatile boolean healthy;
 
@@ -46,6 +47,11 @@ public class CacheGeneration {
     /** The generation to use for keys, or 0 when Redis must not be used now. */
     public long current() {
         return healthy ? generation : 0;
+    }
+
+    /** The key prefix of a generation: {@code exai:<store id>:<generation>:}, unique across databases. */
+    String prefix(long gen) {
+        return prefix + gen + ":";
     }
 
     public boolean degraded() {
@@ -102,7 +108,11 @@ public class CacheGeneration {
     }
 
     private Uni<Long> advance() {
-        return db.run(pool -> pool.query("UPDATE cache_generation SET generation = generation + 1 RETURNING generation").execute())
-                .map(rows -> rows.iterator().next().getLong(0));
+        return db.run(pool -> pool.query("UPDATE cache_generation SET generation = generation + 1 RETURNING store_id, generation").execute())
+                .map(rows -> {
+                    var row = rows.iterator().next();
+                    prefix = "exai:" + row.getString("store_id") + ":";
+                    return row.getLong("generation");
+                });
     }
 }

@@ -23,9 +23,9 @@ import java.util.List;
  * <p>Layout, per session, both keys hash-tagged on {@code {tenant:continuation_id}} so they share a Redis
  * Cluster slot and one script can touch both:
  * <ul>
- *   <li>{@code exai:<gen>:{t:cid}:meta}: a hash with {@code count} (highest message count written), {@code ver}
+ *   <li>{@code exai:<store>:<gen>:{t:cid}:meta}: a hash with {@code count} (highest message count written), {@code ver}
  *       (session row version), {@code session} (the session's JSON) and {@code exp} (expiry, epoch ms or empty);</li>
- *   <li>{@code exai:<gen>:{t:cid}:msgs}: a sorted set of message JSON scored by {@code seq}.</li>
+ *   <li>{@code exai:<store>:<gen>:{t:cid}:msgs}: a sorted set of message JSON scored by {@code seq}.</li>
  * </ul>
  * Why this shape: appends that commit in one order can reach Redis in another, and a reader may re-warm the
  * cache from PostgreSQL while appends land. Adding to a sorted set by seq is order-free and idempotent, and
@@ -188,8 +188,8 @@ public class SessionCache {
         }
     }
 
-    static List<String> keys(long gen, String tenant, String cid) {
-        String base = "exai:" + gen + ":{" + tenant + ":" + cid + "}:";
+    private List<String> keys(long gen, String tenant, String cid) {
+        String base = generation.prefix(gen) + "{" + tenant + ":" + cid + "}:";
         return List.of(base + "meta", base + "msgs");
     }
 

@@ -98,6 +98,19 @@ public class SessionService {
      */
     public Uni<Appended> append(String tenant, String cid, List<NewMessage> messages, boolean create,
                                 String idempotencyKey, byte[] requestHash) {
+        Uni<Appended> stored = !create && idempotencyKey == null
+                // a single statement is atomic on its own: no BEGIN/COMMIT round trips on the common path
+                ? db.run(pool -> store.append(pool, tenant, cid, messages, null))
+                : appendInTransaction(tenant, cid, messages, create, idempotencyKey, requestHash);
+        return stored
+                .onItem().ifNull().failWith(() -> ProblemException.notFound("session " + cid))
+                .call(appended -> appended.replayed()
+                        ? Uni.createFrom().voidItem()
+                        : cache.write(tenant, cid, appended.session(), appended.messages()));
+    }
+
+    private Uni<Appended> appendInTransaction(String tenant, String cid, List<NewMessage> messages, boolean create,
+                                              String idempotencyKey, byte[] requestHash) {
         return db.inTransaction(conn -> {
                     Uni<Void> ensured = create
                             ? getOrCreate(conn, tenant, new SessionInput(cid, null, null, "{}", null)).replaceWithVoid()
@@ -109,11 +122,7 @@ public class SessionService {
                             .chain(claimed -> claimed
                                     ? store.append(conn, tenant, cid, messages, idempotencyKey)
                                     : replay(conn, tenant, cid, idempotencyKey, requestHash));
-                })
-                .onItem().ifNull().failWith(() -> ProblemException.notFound("session " + cid))
-                .call(appended -> appended.replayed()
-                        ? Uni.createFrom().voidItem()
-                        : cache.write(tenant, cid, appended.session(), appended.messages()));
+                });
     }
 
     private Uni<Appended> replay(SqlConnection conn, String tenant, String cid, String key, byte[] requestHash) {
