@@ -41,8 +41,10 @@ class RedisOutageTest {
         readAll(cid, 5);
         alpha().get("/sessions/" + cid + "/messages").then().header("X-Cache", "hit");
 
+        double errorsBefore = redisErrors();
         StoreTestResource.redisProxy().cut();
         append(cid, 6, 10);
+        assertThat(redisErrors()).isGreaterThan(errorsBefore);
         alpha().get("/sessions/" + cid + "/messages").then().statusCode(200).header("X-Cache", "miss").body("items.size()", equalTo(10));
         given().get("/q/health/ready").then().statusCode(200)
                 .body("status", equalTo("UP"))
@@ -71,6 +73,12 @@ class RedisOutageTest {
     private static void readAll(String cid, int count) {
         alpha().get("/sessions/" + cid + "/messages").then().statusCode(200)
                 .body("items.seq", equalTo(IntStream.rangeClosed(1, count).boxed().toList()));
+    }
+
+    private static double redisErrors() {
+        String metrics = given().get("/q/metrics").then().statusCode(200).extract().asString();
+        return metrics.lines().filter(l -> l.startsWith("exai_store_redis_errors_total"))
+                .mapToDouble(l -> Double.parseDouble(l.substring(l.lastIndexOf(' ') + 1))).sum();
     }
 
     static void awaitRedis(String status) throws InterruptedException {
