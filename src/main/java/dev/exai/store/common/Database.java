@@ -32,17 +32,22 @@ public class Database {
 
     /** Runs {@code work} on one connection inside a transaction. */
     public <T> Uni<T> inTransaction(Function<SqlConnection, Uni<T>> work) {
-        return guard(pool.withTransaction(work));
+        return guard(pool.withTransaction(work), timeout);
+    }
+
+    /** The same with another bound, for units of work that include slow I/O (storing a large blob). */
+    public <T> Uni<T> inTransaction(Duration bound, Function<SqlConnection, Uni<T>> work) {
+        return guard(pool.withTransaction(work), bound);
     }
 
     /** Runs {@code work} against the pool, one statement at a time (no transaction). */
     public <T> Uni<T> run(Function<Pool, Uni<T>> work) {
-        return guard(Uni.createFrom().deferred(() -> work.apply(pool)));
+        return guard(Uni.createFrom().deferred(() -> work.apply(pool)), timeout);
     }
 
-    private <T> Uni<T> guard(Uni<T> work) {
-        return work.ifNoItem().after(timeout)
-                .failWith(() -> ProblemException.unavailable("PostgreSQL did not answer within " + timeout.toMillis() + " ms"))
+    private <T> Uni<T> guard(Uni<T> work, Duration bound) {
+        return work.ifNoItem().after(bound)
+                .failWith(() -> ProblemException.unavailable("PostgreSQL did not answer within " + bound.toMillis() + " ms"))
                 .onFailure(Database::isUnreachable).transform(e -> {
                     LOG.warnf("PostgreSQL unavailable: %s", e.toString());
                     return ProblemException.unavailable("PostgreSQL is unavailable; retry later");

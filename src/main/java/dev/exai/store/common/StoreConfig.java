@@ -1,5 +1,6 @@
 package dev.exai.store.common;
 
+import io.quarkus.runtime.configuration.MemorySize;
 import io.smallrye.config.ConfigMapping;
 import io.smallrye.config.WithDefault;
 import java.time.Duration;
@@ -21,6 +22,10 @@ public interface StoreConfig {
     @WithDefault("default")
     String defaultTenant();
 
+    /** Largest JSON request body, checked on the declared length (EXAI_STORE_MAX_JSON_BODY). */
+    @WithDefault("16M")
+    MemorySize maxJsonBody();
+
     Messages messages();
 
     Cache cache();
@@ -28,6 +33,10 @@ public interface StoreConfig {
     Database db();
 
     Sessions sessions();
+
+    Files files();
+
+    Providers providers();
 
     interface Messages {
         /** Largest message {@code content} in UTF-8 bytes; beyond it an append answers 413. */
@@ -65,6 +74,62 @@ public interface StoreConfig {
         /** Upper bound on one database unit of work; past it the request answers 503. */
         @WithDefault("5s")
         Duration timeout();
+    }
+
+    interface Files {
+        /** Where the local blob store keeps blobs and in-flight uploads (a volume in production). */
+        @WithDefault("data/files")
+        String dir();
+
+        /** Largest upload in bytes; beyond it 413 and nothing is kept. */
+        @WithDefault("52428800")
+        long maxBytes();
+
+        /** {@code local} (the directory above) or {@code s3} (S3-compatible object storage). */
+        @WithDefault("local")
+        String store();
+
+        S3 s3();
+
+        interface S3 {
+            /** Bucket of the S3 store; endpoint, region, credentials and path style are quarkus.s3.* settings. */
+            @WithDefault("exai-store")
+            String bucket();
+
+            /** Key prefix of blobs inside the bucket. */
+            @WithDefault("blobs/")
+            String prefix();
+        }
+    }
+
+    interface Providers {
+        /** Bound on one provider call (upload or text fetch). */
+        @WithDefault("60s")
+        Duration timeout();
+
+        /** Retries of a provider call answered 429 or 5xx, or not answered; Retry-After is honoured up to 30 s. */
+        @WithDefault("3")
+        int retries();
+
+        /** First back-off between retries; it doubles each time. */
+        @WithDefault("500ms")
+        Duration backoff();
+
+        Provider kimi();
+
+        Provider glm();
+
+        interface Provider {
+            /** Base URL of the provider's OpenAI-style API (files live under {url}/files). */
+            Optional<String> url();
+
+            /** The provider API key sent as Authorization: Bearer. */
+            Optional<String> apiKey();
+
+            /** Largest file the provider accepts; larger ones are refused before any upload. */
+            @WithDefault("52428800")
+            long maxBytes();
+        }
     }
 
     interface Sessions {

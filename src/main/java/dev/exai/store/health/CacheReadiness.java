@@ -1,6 +1,6 @@
 package dev.exai.store.health;
 
-import dev.exai.store.session.CacheGeneration;
+import dev.exai.store.common.CacheGeneration;
 import io.smallrye.health.api.AsyncHealthCheck;
 import io.smallrye.mutiny.Uni;
 import jakarta.enterprise.context.ApplicationScoped;

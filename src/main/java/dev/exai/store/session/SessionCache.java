@@ -2,19 +2,15 @@ package dev.exai.store.session;
 
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.exai.store.common.RedisCalls;
+import dev.exai.store.common.RedisCalls.Script;
 import dev.exai.store.common.StoreConfig;
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.MeterRegistry;
-import io.quarkus.redis.datasource.ReactiveRedisDataSource;
 import io.smallrye.mutiny.Uni;
 import io.vertx.mutiny.redis.client.Response;
 import jakarta.enterprise.context.ApplicationScoped;
-import java.nio.charset.StandardCharsets;
-import java.security.MessageDigest;
-import java.security.NoSuchAlgorithmException;
-import java.time.Duration;
 import java.util.ArrayList;
-import java.util.HexFormat;
 import java.util.List;
 
 /**
@@ -31,14 +27,14 @@ import java.util.List;
  * cache from PostgreSQL while appends land. Adding to a sorted set by seq is order-free and idempotent, and
  * {@code count} only grows, so the history is complete exactly when the set holds {@code count} members; a read
  * serves from Redis only then and otherwise goes to PostgreSQL. Writes that fail are handled by
- * {@link CacheGeneration}, which retires every key of the failed generation. Each operation is one script,
+ * {@link dev.exai.store.common.CacheGeneration}, which retires every key of the failed generation. Each operation is one script,
  * one round trip, bounded by {@code exai-store.cache.timeout}; no Redis failure fails a request.
  */
 @ApplicationScoped
 public class SessionCache {
 
     /** ARGV: ttl, version, session json, expiry, count, then score/member pairs to add. */
-    private static final Script WRITE = new Script("""
+    private static final Script WRITE = Script.of("""
             if tonumber(ARGV[2]) > tonumber(redis.call('HGET', KEYS[1], 'ver') or '-1') then
               redis.call('HSET', KEYS[1], 'ver', ARGV[2], 'session', ARGV[3], 'exp', ARGV[4])
             end
@@ -55,7 +51,7 @@ public class SessionCache {
             """);
 
     /** ARGV: ttl, then a rank range (start, stop) or nothing for the session alone. Nil when incomplete. */
-    private static final Script READ = new Script("""
+    private static final Script READ = Script.of("""
             local meta = redis.call('HMGET', KEYS[1], 'count', 'session', 'exp')
             if not meta[1] or not meta[2] then return false end
             if redis.call('ZCARD', KEYS[2]) ~= tonumber(meta[1]) then return false end
@@ -66,32 +62,22 @@ public class SessionCache {
             return {meta[1], meta[2], meta[3], items}
             """);
 
-    private final ReactiveRedisDataSource redis;
-    private final CacheGeneration generation;
+    private final RedisCalls redis;
     private final ObjectMapper json;
-    private final Duration timeout;
     private final String ttlSeconds;
     private final int maxMessages;
     private final long maxSessionBytes;
     private final Counter hits;
     private final Counter misses;
-    private final Counter fallbacks;
-    private final Counter errors;
 
-    public SessionCache(ReactiveRedisDataSource redis, CacheGeneration generation, ObjectMapper json, StoreConfig config,
-                        MeterRegistry metrics) {
+    public SessionCache(RedisCalls redis, ObjectMapper json, StoreConfig config, MeterRegistry metrics) {
         this.redis = redis;
-        this.generation = generation;
         this.json = json;
-        this.timeout = config.cache().timeout();
         this.ttlSeconds = Long.toString(config.cache().ttl().toSeconds());
         this.maxMessages = config.cache().maxMessages();
         this.maxSessionBytes = config.cache().maxSessionBytes();
         this.hits = Counter.builder("exai.store.cache.hits").description("Reads answered from Redis").register(metrics);
         this.misses = Counter.builder("exai.store.cache.misses").description("Reads Redis could not answer completely").register(metrics);
-        this.fallbacks = Counter.builder("exai.store.cache.fallbacks")
-                .description("Reads and writes that skipped Redis because it failed or is recovering").register(metrics);
-        this.errors = Counter.builder("exai.store.redis.errors").description("Redis calls that failed or timed out").register(metrics);
     }
 
     /** A cached session with the requested slice of its history (message JSON in seq order as stored). */
@@ -103,9 +89,8 @@ public class SessionCache {
      * or only the session when {@code start} is null. Null when Redis cannot answer completely.
      */
     Uni<Cached> read(String tenant, String cid, Long start, Long stop) {
-        long gen = generation.current();
-        if (gen == 0) {
-            fallbacks.increment();
+        String prefix = redis.prefix();
+        if (prefix == null) {
             return Uni.createFrom().nullItem();
         }
         List<String> args = new ArrayList<>(3);
@@ -114,7 +99,7 @@ public class SessionCache {
             args.add(Long.toString(start));
             args.add(Long.toString(stop));
         }
-        return run(READ, keys(gen, tenant, cid), args)
+        return redis.eval(READ, keys(prefix, tenant, cid), args)
                 .map(reply -> {
                     if (reply == null) {
                         misses.increment();
@@ -135,9 +120,8 @@ public class SessionCache {
 
     /** Records a session's new state and the messages it gained (possibly none). Never fails. */
     Uni<Void> write(String tenant, String cid, StoredSession session, List<Message> added) {
-        long gen = generation.current();
-        if (gen == 0) {
-            fallbacks.increment();
+        String prefix = redis.prefix();
+        if (prefix == null) {
             return Uni.createFrom().voidItem();
         }
         boolean withMessages = session.view().messageCount() <= maxMessages;
@@ -157,7 +141,7 @@ public class SessionCache {
             args.add(Long.toString(m.seq()));
             args.add(text);
         }
-        return run(WRITE, keys(gen, tenant, cid), args).replaceWithVoid().onFailure().recoverWithNull();
+        return redis.eval(WRITE, keys(prefix, tenant, cid), args).replaceWithVoid().onFailure().recoverWithNull();
     }
 
     /** Re-warms the cache with a session's whole history read from PostgreSQL, when it is small enough. */
@@ -167,13 +151,12 @@ public class SessionCache {
 
     /** Forgets a session (deleted). Never fails; a failure retires the generation instead. */
     Uni<Void> evict(String tenant, String cid) {
-        long gen = generation.current();
-        if (gen == 0) {
-            fallbacks.increment();
+        String prefix = redis.prefix();
+        if (prefix == null) {
             return Uni.createFrom().voidItem();
         }
-        List<String> keys = keys(gen, tenant, cid);
-        return guard(redis.execute("DEL", keys.get(0), keys.get(1))).replaceWithVoid().onFailure().recoverWithNull();
+        List<String> keys = keys(prefix, tenant, cid);
+        return redis.command("DEL", keys.get(0), keys.get(1)).replaceWithVoid().onFailure().recoverWithNull();
     }
 
     int maxMessages() {
@@ -188,51 +171,8 @@ public class SessionCache {
         }
     }
 
-    private List<String> keys(long gen, String tenant, String cid) {
-        String base = generation.prefix(gen) + "{" + tenant + ":" + cid + "}:";
+    private static List<String> keys(String prefix, String tenant, String cid) {
+        String base = prefix + "{" + tenant + ":" + cid + "}:";
         return List.of(base + "meta", base + "msgs");
-    }
-
-    private Uni<Response> run(Script script, List<String> keys, List<String> args) {
-        String[] evalsha = new String[2 + keys.size() + args.size()];
-        evalsha[0] = script.sha;
-        evalsha[1] = Integer.toString(keys.size());
-        for (int i = 0; i < keys.size(); i++) {
-            evalsha[2 + i] = keys.get(i);
-        }
-        for (int i = 0; i < args.size(); i++) {
-            evalsha[2 + keys.size() + i] = args.get(i);
-        }
-        return guard(redis.execute("EVALSHA", evalsha)
-                .onFailure(e -> e.getMessage() != null && e.getMessage().startsWith("NOSCRIPT"))
-                .recoverWithUni(() -> {
-                    String[] eval = evalsha.clone();
-                    eval[0] = script.source;
-                    return redis.execute("EVAL", eval);
-                }));
-    }
-
-    private Uni<Response> guard(Uni<Response> call) {
-        return call.ifNoItem().after(timeout).fail()
-                .onFailure().invoke(e -> {
-                    errors.increment();
-                    fallbacks.increment();
-                    generation.redisFailed(e);
-                });
-    }
-
-    /** A Lua script sent by SHA1 and, on a server that does not know it yet, by source. */
-    private static final class Script {
-        final String source;
-        final String sha;
-
-        Script(String source) {
-            this.source = source;
-            try {
-                this.sha = HexFormat.of().formatHex(MessageDigest.getInstance("SHA-1").digest(source.getBytes(StandardCharsets.UTF_8)));
-            } catch (NoSuchAlgorithmException e) {
-                throw new IllegalStateException(e);
-            }
-        }
     }
 }

@@ -5,7 +5,7 @@ import java.util.Map;
 
 /**
  * Points the service under test at a fresh database and at Redis, each through a {@link TcpProxy} the
- * fault tests can cut. Both proxies are reachable from tests through {@link #postgresProxy()} and
+ * fault tests can cut, and at {@link FakeProviders} for Kimi and GLM. Both proxies are reachable from tests through {@link #postgresProxy()} and
  * {@link #redisProxy()}.
  */
 public class StoreTestResource implements QuarkusTestResourceLifecycleManager {
@@ -19,10 +19,15 @@ public class StoreTestResource implements QuarkusTestResourceLifecycleManager {
         database = TestServers.createDatabase("exai_test");
         postgresProxy = new TcpProxy(TestServers.postgres());
         redisProxy = new TcpProxy(TestServers.redis());
+        FakeProviders providers = FakeProviders.get();
         return Map.of(
                 "quarkus.datasource.reactive.url", "postgresql://" + postgresProxy.address() + "/" + database,
                 "quarkus.datasource.username", "postgres",
-                "quarkus.redis.hosts", "redis://" + redisProxy.address() + "/0");
+                "quarkus.redis.hosts", "redis://" + redisProxy.address() + "/0",
+                "exai-store.providers.kimi.url", providers.url("kimi"),
+                "exai-store.providers.kimi.api-key", FakeProviders.KIMI_KEY,
+                "exai-store.providers.glm.url", providers.url("glm"),
+                "exai-store.providers.glm.api-key", FakeProviders.GLM_KEY);
     }
 
     @Override

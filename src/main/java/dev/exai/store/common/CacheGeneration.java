@@ -1,7 +1,5 @@
-package dev.exai.store.session;
+package dev.exai.store.common;
 
-import dev.exai.store.common.Database;
-import dev.exai.store.common.StoreConfig;
 import io.quarkus.redis.datasource.ReactiveRedisDataSource;
 import io.quarkus.runtime.StartupEvent;
 import io.quarkus.scheduler.Scheduled;
@@ -50,7 +48,7 @@ public class CacheGeneration {
     }
 
     /** The key prefix of a generation: {@code exai:<store id>:<generation>:}, unique across databases. */
-    String prefix(long gen) {
+    public String prefix(long gen) {
         return prefix + gen + ":";
     }
 
@@ -59,7 +57,7 @@ public class CacheGeneration {
     }
 
     /** Called when a Redis call failed or timed out: stop using Redis at once and move the generation on. */
-    void redisFailed(Throwable failure) {
+    public void redisFailed(Throwable failure) {
         if (healthy) {
             healthy = false;
             LOG.warnf("Redis call failed (%s); serving from PostgreSQL until Redis answers again", failure.toString());

@@ -1,0 +1,191 @@
+package dev.exai.store.file;
+
+import dev.exai.store.common.Database;
+import dev.exai.store.common.Page;
+import dev.exai.store.common.ProblemException;
+import io.smallrye.mutiny.Uni;
+import io.smallrye.mutiny.infrastructure.Infrastructure;
+import jakarta.enterprise.context.ApplicationScoped;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.time.Duration;
+import java.util.Map;
+import java.util.UUID;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.function.Supplier;
+
+/**
+ * The files capability's units of work. Metadata is committed in PostgreSQL together with the blob it names
+ * (under the blob's lock), cached in Redis, and provider work happens at most once per file and provider:
+ * concurrent calls in this instance share one attempt, and the stored provider file id and text answer every
+ * later call.
+ */
+@ApplicationScoped
+public class FileService {
+
+    /** Storing or deleting a blob happens inside the unit of work; object storage may take a while for 50 MB. */
+    private static final Duration BLOB_BOUND = Duration.ofMinutes(5);
+
+    private final Database db;
+    private final FileStore store;
+    private final BlobStore blobs;
+    private final FileCache cache;
+    private final ModelProviders providers;
+    private final Map<String, Uni<?>> inFlight = new ConcurrentHashMap<>();
+
+    public FileService(Database db, FileStore store, BlobStore blobs, FileCache cache, ModelProviders providers) {
+        this.db = db;
+        this.store = store;
+        this.blobs = blobs;
+        this.cache = cache;
+        this.providers = providers;
+    }
+
+    /**
+     * Turns a received upload into a file: blob stored (once per content), rows committed. With an idempotency key
+     * already used for the same request, answers that file instead ({@code created} false); for another request, 422.
+     * The upload file is consumed or deleted whatever happens.
+     */
+    public Uni<Stored> create(String tenant, NewFile file, String requestHash) {
+        return db.inTransaction(BLOB_BOUND, conn -> {
+                    Uni<FileStore.KeyUse> used = file.idempotencyKey() == null ? Uni.createFrom().nullItem()
+                            : store.lockKey(conn, tenant, file.idempotencyKey()).chain(() -> store.keyUse(conn, tenant, file.idempotencyKey()));
+                    return used.chain(use -> {
+                        if (use != null) {
+                            if (!use.requestHash().equals(requestHash)) {
+                                return Uni.createFrom().failure(ProblemException.unprocessable("idempotency-key-reused",
+                                        "Idempotency-Key " + file.idempotencyKey() + " was already used for another upload"));
+                            }
+                            return store.find(conn, tenant, use.fileId()).map(existing -> new Stored(existing, false));
+                        }
+                        return store.lockBlob(conn, file.sha256())
+                                .chain(() -> blocking(() -> {
+                                    blobs.put(file.sha256(), file.upload());
+                                    return null;
+                                }))
+                                .chain(() -> store.insert(conn, tenant, file))
+                                .call(created -> file.idempotencyKey() == null ? Uni.createFrom().voidItem()
+                                        : store.rememberKey(conn, tenant, file.idempotencyKey(), requestHash, UUID.fromString(created.id())))
+                                .map(created -> new Stored(created, true));
+                    });
+                })
+                .eventually(() -> blocking(() -> {
+                    Files.deleteIfExists(file.upload());
+                    return null;
+                }))
+                .call(stored -> cache.write(tenant, stored.file()));
+    }
+
+    public Uni<FileView> get(String tenant, UUID id) {
+        return store.find(tenant, id)
+                .onItem().ifNull().failWith(() -> notFound(id))
+                .call(found -> cache.write(tenant, found));
+    }
+
+    /** The metadata JSON as served: from the cache, or from PostgreSQL (re-warming the cache). */
+    public Uni<String> getJson(String tenant, UUID id) {
+        return cache.read(tenant, id).chain(cached -> cached != null
+                ? Uni.createFrom().item(cached)
+                : get(tenant, id).map(cache::toJson));
+    }
+
+    public Uni<Page<FileView>> list(String tenant, String sessionId, int limit, String cursor) {
+        return store.list(tenant, sessionId, limit, cursor);
+    }
+
+    /** Deletes the file, and its blob when no other file names the same bytes. */
+    public Uni<Void> delete(String tenant, UUID id) {
+        return db.inTransaction(BLOB_BOUND, conn -> store.deleteFile(conn, tenant, id)
+                        .onItem().ifNull().failWith(() -> notFound(id))
+                        .chain(sha -> store.lockBlob(conn, sha)
+                                .chain(() -> store.deleteBlobIfUnused(conn, sha))
+                                .chain(unused -> unused ? blocking(() -> {
+                                    blobs.delete(sha);
+                                    return null;
+                                }) : Uni.createFrom().voidItem())))
+                .call(() -> cache.evict(tenant, id))
+                .replaceWithVoid();
+    }
+
+    /** A byte range of the blob as a response entity (a path part or a stream). */
+    public Uni<Object> read(FileView file, long offset, long length) {
+        return blocking(() -> blobs.read(file.sha256(), offset, length));
+    }
+
+    /** Uploads the file to the provider unless it is there already; {@code created} tells which. */
+    public Uni<Stored> toProvider(String tenant, UUID id, String providerName) {
+        ModelProviders.Provider provider = providers.named(providerName);
+        return get(tenant, id).chain(file -> {
+            if (file.providers().containsKey(provider.name())) {
+                return Uni.createFrom().item(new Stored(file, false));
+            }
+            if (file.size() > provider.maxBytes()) {
+                return Uni.createFrom().failure(ProblemException.tooLarge("the file is " + file.size() + " bytes; provider "
+                        + provider.name() + " accepts at most " + provider.maxBytes()));
+            }
+            return once(id + ":" + provider.name() + ":upload", () -> upload(tenant, file, provider));
+        });
+    }
+
+    private Uni<Stored> upload(String tenant, FileView file, ModelProviders.Provider provider) {
+        UUID id = UUID.fromString(file.id());
+        return store.provider(id, provider.name()).chain(existing -> {
+            if (existing != null) {
+                return get(tenant, id).map(view -> new Stored(view, false));
+            }
+            return blocking(() -> blobs.localCopy(file.sha256()))
+                    .chain(copy -> providers.upload(provider, copy, file.filename(), file.contentType())
+                            .eventually(() -> blocking(() -> {
+                                blobs.release(copy);
+                                return null;
+                            })))
+                    .chain(providerFileId -> db.inTransaction(conn -> store.saveProvider(conn, id, provider.name(), providerFileId)))
+                    .chain(() -> get(tenant, id))
+                    .map(view -> new Stored(view, true));
+        });
+    }
+
+    /** The provider's extracted text, fetched once and then served from PostgreSQL; 404 before an upload. */
+    public Uni<String> providerText(String tenant, UUID id, String providerName) {
+        ModelProviders.Provider provider = providers.named(providerName);
+        return get(tenant, id)
+                .chain(file -> store.provider(id, provider.name()))
+                .onItem().ifNull().failWith(() -> new ProblemException(404, "not-uploaded", "Not found",
+                        "file " + id + " has not been uploaded to " + provider.name() + "; POST /files/" + id + "/providers/" + provider.name() + " first"))
+                .chain(row -> row.extractedText() != null
+                        ? Uni.createFrom().item(row.extractedText())
+                        : once(id + ":" + provider.name() + ":text", () -> providers.extractedText(provider, row.fileId())
+                                .call(text -> db.inTransaction(conn -> store.saveText(conn, id, provider.name(), text)))));
+    }
+
+    /** Shares one in-flight attempt among concurrent callers with the same key. */
+    @SuppressWarnings("unchecked")
+    private <T> Uni<T> once(String key, Supplier<Uni<T>> work) {
+        return Uni.createFrom().deferred(() -> (Uni<T>) inFlight.computeIfAbsent(key, k -> work.get()
+                .eventually(() -> inFlight.remove(k))
+                .memoize().indefinitely()));
+    }
+
+    private static <T> Uni<T> blocking(IoSupplier<T> work) {
+        return Uni.createFrom().item(() -> {
+            try {
+                return work.get();
+            } catch (IOException e) {
+                throw new java.io.UncheckedIOException(e);
+            }
+        }).runSubscriptionOn(Infrastructure.getDefaultWorkerPool());
+    }
+
+    private static ProblemException notFound(UUID id) {
+        return ProblemException.notFound("file " + id);
+    }
+
+    /** A file and whether this call created it (or its provider copy). */
+    public record Stored(FileView file, boolean created) {
+    }
+
+    @FunctionalInterface
+    private interface IoSupplier<T> {
+        T get() throws IOException;
+    }
+}

@@ -1,0 +1,179 @@
+package dev.exai.store.file;
+
+import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.core.type.TypeReference;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.exai.store.common.Cursors;
+import dev.exai.store.common.Database;
+import dev.exai.store.common.Page;
+import dev.exai.store.common.ProblemException;
+import dev.exai.store.common.Times;
+import io.smallrye.mutiny.Uni;
+import io.vertx.mutiny.sqlclient.Row;
+import io.vertx.mutiny.sqlclient.RowSet;
+import io.vertx.mutiny.sqlclient.SqlClient;
+import io.vertx.mutiny.sqlclient.Tuple;
+import jakarta.enterprise.context.ApplicationScoped;
+import java.time.OffsetDateTime;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+import java.util.Map;
+import java.util.UUID;
+
+/**
+ * File metadata, blob references and provider results in PostgreSQL. Writes that touch a blob row take a
+ * transaction-scoped advisory lock on its sha256 first, so an upload and the deletion of the last file using
+ * the same bytes never interleave (the blob is stored or removed while the lock is held).
+ */
+@ApplicationScoped
+public class FileStore {
+
+    private static final String COLUMNS = "f.id, f.filename, f.content_type, f.size, f.sha256, f.session_id, f.purpose, f.created_at, "
+            + "COALESCE((SELECT json_object_agg(p.provider, json_build_object('file_id', p.provider_file_id, 'uploaded_at', "
+            + "to_char(p.uploaded_at AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.MS\"Z\"'))) FROM file_providers p WHERE p.file_id = f.id), '{}')::text AS providers";
+    private static final TypeReference<Map<String, FileView.ProviderRef>> PROVIDERS = new TypeReference<>() {
+    };
+
+    private final Database db;
+    private final ObjectMapper json;
+
+    public FileStore(Database db, ObjectMapper json) {
+        this.db = db;
+        this.json = json;
+    }
+
+    Uni<Void> lockBlob(SqlClient sql, String sha256) {
+        return sql.preparedQuery("SELECT pg_advisory_xact_lock(hashtextextended($1, 7))").execute(Tuple.of(sha256)).replaceWithVoid();
+    }
+
+    Uni<Void> lockKey(SqlClient sql, String tenant, String key) {
+        return sql.preparedQuery("SELECT pg_advisory_xact_lock(hashtextextended($1, 11))").execute(Tuple.of(tenant + ":" + key)).replaceWithVoid();
+    }
+
+    /** The file an idempotency key made, with the request hash it was made from; null when unused. */
+    Uni<KeyUse> keyUse(SqlClient sql, String tenant, String key) {
+        return sql.preparedQuery("SELECT request_hash, file_id FROM file_idempotency_keys WHERE tenant = $1 AND key = $2")
+                .execute(Tuple.of(tenant, key))
+                .map(rows -> rows.size() == 0 ? null : new KeyUse(rows.iterator().next().getString("request_hash"),
+                        rows.iterator().next().getUUID("file_id")));
+    }
+
+    Uni<Void> rememberKey(SqlClient sql, String tenant, String key, String requestHash, UUID fileId) {
+        return sql.preparedQuery("INSERT INTO file_idempotency_keys (tenant, key, request_hash, file_id) VALUES ($1, $2, $3, $4)")
+                .execute(Tuple.of(tenant, key, requestHash, fileId)).replaceWithVoid();
+    }
+
+    /** Records the blob (if new) and the file; the caller holds the blob lock. */
+    Uni<FileView> insert(SqlClient sql, String tenant, NewFile file) {
+        return sql.preparedQuery("INSERT INTO blobs (sha256, size) VALUES ($1, $2) ON CONFLICT DO NOTHING")
+                .execute(Tuple.of(file.sha256(), file.size()))
+                .chain(() -> sql.preparedQuery("WITH f AS (INSERT INTO files (tenant, filename, content_type, size, sha256, session_id, purpose) "
+                                + "VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING *) SELECT " + COLUMNS + " FROM f")
+                        .execute(Tuple.from(Arrays.asList(tenant, file.filename(), file.contentType(), file.size(), file.sha256(),
+                                file.sessionId(), file.purpose()))))
+                .map(rows -> view(rows.iterator().next()));
+    }
+
+    Uni<FileView> find(SqlClient sql, String tenant, UUID id) {
+        return sql.preparedQuery("SELECT " + COLUMNS + " FROM files f WHERE f.tenant = $1 AND f.id = $2")
+                .execute(Tuple.of(tenant, id))
+                .map(rows -> rows.size() == 0 ? null : view(rows.iterator().next()));
+    }
+
+    Uni<FileView> find(String tenant, UUID id) {
+        return db.run(pool -> find(pool, tenant, id));
+    }
+
+    Uni<Page<FileView>> list(String tenant, String sessionId, int limit, String cursor) {
+        OffsetDateTime afterTime = null;
+        UUID afterId = null;
+        if (cursor != null) {
+            List<String> fields = Cursors.decode(cursor, 2);
+            afterTime = Times.parse("cursor", fields.get(0));
+            try {
+                afterId = UUID.fromString(fields.get(1));
+            } catch (IllegalArgumentException e) {
+                throw ProblemException.badRequest("cursor is not one this service returned");
+            }
+        }
+        Tuple args = Tuple.from(Arrays.asList(tenant, sessionId, afterTime, afterId, limit + 1));
+        return db.run(pool -> pool.preparedQuery("SELECT " + COLUMNS + " FROM files f WHERE f.tenant = $1 "
+                        + "AND ($2::text IS NULL OR f.session_id = $2) "
+                        + "AND ($3::timestamptz IS NULL OR (f.created_at, f.id) < ($3, $4::uuid)) "
+                        + "ORDER BY f.created_at DESC, f.id DESC LIMIT $5")
+                .execute(args)
+                .map(rows -> {
+                    List<Row> all = new ArrayList<>();
+                    rows.forEach(all::add);
+                    boolean more = all.size() > limit;
+                    List<Row> page = more ? all.subList(0, limit) : all;
+                    String next = more ? Cursors.encode(page.get(limit - 1).getOffsetDateTime("created_at").toString(),
+                            page.get(limit - 1).getUUID("id").toString()) : null;
+                    return new Page<>(page.stream().map(this::view).toList(), next);
+                }));
+    }
+
+    /** Deletes the tenant's file row; answers its sha256, or null when there was none. */
+    Uni<String> deleteFile(SqlClient sql, String tenant, UUID id) {
+        return sql.preparedQuery("DELETE FROM files WHERE tenant = $1 AND id = $2 RETURNING sha256")
+                .execute(Tuple.of(tenant, id))
+                .map(rows -> rows.size() == 0 ? null : rows.iterator().next().getString("sha256"));
+    }
+
+    /** Deletes the blob row when no file uses it any more; answers whether it did. The caller holds the blob lock. */
+    Uni<Boolean> deleteBlobIfUnused(SqlClient sql, String sha256) {
+        return sql.preparedQuery("DELETE FROM blobs b WHERE b.sha256 = $1 AND NOT EXISTS (SELECT 1 FROM files f WHERE f.sha256 = $1)")
+                .execute(Tuple.of(sha256))
+                .map(rows -> rows.rowCount() > 0);
+    }
+
+    Uni<Void> lockProvider(SqlClient sql, UUID fileId, String provider) {
+        return sql.preparedQuery("SELECT pg_advisory_xact_lock(hashtextextended($1, 13))")
+                .execute(Tuple.of(fileId + ":" + provider)).replaceWithVoid();
+    }
+
+    /** The provider's row for the file: its file id and extracted text (either may be null); null when none. */
+    Uni<ProviderRow> provider(SqlClient sql, UUID fileId, String provider) {
+        return sql.preparedQuery("SELECT provider_file_id, extracted_text FROM file_providers WHERE file_id = $1 AND provider = $2")
+                .execute(Tuple.of(fileId, provider))
+                .map(rows -> rows.size() == 0 ? null
+                        : new ProviderRow(rows.iterator().next().getString("provider_file_id"), rows.iterator().next().getString("extracted_text")));
+    }
+
+    Uni<ProviderRow> provider(UUID fileId, String provider) {
+        return db.run(pool -> provider(pool, fileId, provider));
+    }
+
+    Uni<Void> saveProvider(SqlClient sql, UUID fileId, String provider, String providerFileId) {
+        return sql.preparedQuery("INSERT INTO file_providers (file_id, provider, provider_file_id) VALUES ($1, $2, $3)")
+                .execute(Tuple.of(fileId, provider, providerFileId)).replaceWithVoid();
+    }
+
+    Uni<Void> saveText(SqlClient sql, UUID fileId, String provider, String text) {
+        return sql.preparedQuery("UPDATE file_providers SET extracted_text = $3, extracted_at = now() WHERE file_id = $1 AND provider = $2")
+                .execute(Tuple.of(fileId, provider, text)).replaceWithVoid();
+    }
+
+    /** For tests and operators: how many files name these bytes. */
+    Uni<Long> countFiles(String sha256) {
+        return db.run(pool -> pool.preparedQuery("SELECT count(*) FROM files WHERE sha256 = $1").execute(Tuple.of(sha256))
+                .map((RowSet<Row> rows) -> rows.iterator().next().getLong(0)));
+    }
+
+    record KeyUse(String requestHash, UUID fileId) {
+    }
+
+    record ProviderRow(String fileId, String extractedText) {
+    }
+
+    private FileView view(Row row) {
+        try {
+            return new FileView(row.getUUID("id").toString(), row.getString("filename"), row.getString("content_type"),
+                    row.getLong("size"), row.getString("sha256"), row.getString("session_id"), row.getString("purpose"),
+                    Times.format(row.getOffsetDateTime("created_at")), json.readValue(row.getString("providers"), PROVIDERS));
+        } catch (JsonProcessingException e) {
+            throw new IllegalStateException("provider map is not JSON", e);
+        }
+    }
+}

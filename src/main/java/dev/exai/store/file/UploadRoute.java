@@ -1,0 +1,289 @@
+package dev.exai.store.file;
+
+import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.exai.store.common.ApiKeys;
+import dev.exai.store.common.Problem;
+import dev.exai.store.common.ProblemException;
+import dev.exai.store.common.StoreConfig;
+import dev.exai.store.session.SessionRequests;
+import io.vertx.core.Vertx;
+import io.vertx.core.buffer.Buffer;
+import io.vertx.core.file.AsyncFile;
+import io.vertx.core.file.OpenOptions;
+import io.vertx.core.http.HttpHeaders;
+import io.vertx.core.http.HttpServerRequest;
+import io.vertx.core.streams.ReadStream;
+import io.vertx.ext.web.Router;
+import io.vertx.ext.web.RoutingContext;
+import jakarta.enterprise.context.ApplicationScoped;
+import jakarta.enterprise.event.Observes;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.security.MessageDigest;
+import java.security.NoSuchAlgorithmException;
+import java.util.HexFormat;
+import java.util.UUID;
+import org.jboss.logging.Logger;
+
+/**
+ * {@code POST /files}, streamed: the body (raw, or the {@code file} part of a multipart form) goes straight to a
+ * file in the uploads directory while its sha256 and size are computed, so memory use does not grow with the file.
+ * It is a Vert.x route rather than a REST resource because the REST layer would buffer the body first.
+ * Past {@code exai-store.files.max-bytes} the upload stops with a 413 and its file is deleted; nothing else was
+ * written yet. Authentication and problem details follow the rest of the API.
+ */
+@ApplicationScoped
+public class UploadRoute {
+
+    private static final Logger LOG = Logger.getLogger(UploadRoute.class);
+    private static final int MAX_FILENAME = 1024;
+    private static final int MAX_PURPOSE = 128;
+
+    private final ApiKeys keys;
+    private final FileService files;
+    private final BlobStoreProducer blobStores;
+    private final ObjectMapper json;
+    private final long maxBytes;
+
+    public UploadRoute(ApiKeys keys, FileService files, BlobStoreProducer blobStores, ObjectMapper json, StoreConfig config) {
+        this.keys = keys;
+        this.files = files;
+        this.blobStores = blobStores;
+        this.json = json;
+        this.maxBytes = config.files().maxBytes();
+    }
+
+    void install(@Observes Router router, Vertx vertx) {
+        router.post("/files").order(-10).handler(ctx -> accept(ctx, vertx));
+    }
+
+    private void accept(RoutingContext ctx, Vertx vertx) {
+        HttpServerRequest request = ctx.request();
+        request.pause();
+        String header = request.getHeader(HttpHeaders.AUTHORIZATION);
+        String token = header != null && header.regionMatches(true, 0, "Bearer ", 0, 7) ? header.substring(7).trim() : null;
+        String tenant = keys.tenantOf(token).orElse(null);
+        if (tenant == null) {
+            fail(ctx, new ProblemException(401, "unauthorized", "Unauthorized",
+                    "send Authorization: Bearer <key> with a key from EXAI_STORE_API_KEYS"));
+            return;
+        }
+        String idempotencyKey = request.getHeader("Idempotency-Key");
+        if (idempotencyKey != null && (idempotencyKey.isEmpty() || idempotencyKey.length() > 255)) {
+            fail(ctx, ProblemException.badRequest("Idempotency-Key must be 1 to 255 characters"));
+            return;
+        }
+        String contentType = request.getHeader(HttpHeaders.CONTENT_TYPE);
+        boolean multipart = contentType != null && contentType.toLowerCase().startsWith("multipart/form-data");
+        if (!multipart && request.getParam("filename") == null) {
+            fail(ctx, ProblemException.badRequest("send multipart/form-data with a part named file, or the raw bytes with ?filename="));
+            return;
+        }
+        Path target = blobStores.uploads().resolve(UUID.randomUUID() + ".part");
+        vertx.fileSystem().open(target.toString(), new OpenOptions().setWrite(true).setCreateNew(true), opened -> {
+            if (opened.failed()) {
+                fail(ctx, opened.cause());
+                return;
+            }
+            Receiving upload = new Receiving(ctx, tenant, idempotencyKey, target, opened.result());
+            if (multipart) {
+                request.setExpectMultipart(true);
+                request.uploadHandler(part -> {
+                    if ("file".equals(part.name()) && upload.filename == null) {
+                        upload.filename = part.filename();
+                        upload.claimedType = part.contentType();
+                        upload.receive(part);
+                    } else {
+                        part.handler(ignored -> { });
+                    }
+                });
+            } else {
+                upload.filename = request.getParam("filename");
+                upload.claimedType = contentType;
+                upload.receive(request);
+            }
+            request.exceptionHandler(upload::abort);
+            request.endHandler(v -> upload.finish());
+            request.resume();
+        });
+    }
+
+    /** One upload in progress. */
+    private final class Receiving {
+        final RoutingContext ctx;
+        final String tenant;
+        final String idempotencyKey;
+        final Path path;
+        final AsyncFile file;
+        final MessageDigest sha256 = sha256();
+        final byte[] head = new byte[ContentTypes.SNIFF_BYTES];
+        String filename;
+        String claimedType;
+        long size;
+        boolean sawFile;
+        boolean done;
+
+        Receiving(RoutingContext ctx, String tenant, String idempotencyKey, Path path, AsyncFile file) {
+            this.ctx = ctx;
+            this.tenant = tenant;
+            this.idempotencyKey = idempotencyKey;
+            this.path = path;
+            this.file = file;
+        }
+
+        void receive(ReadStream<Buffer> stream) {
+            sawFile = true;
+            stream.handler(buffer -> {
+                if (done) {
+                    return;
+                }
+                int n = buffer.length();
+                if (size + n > maxBytes) {
+                    abort(ProblemException.tooLarge("the file is larger than " + maxBytes + " bytes (EXAI_STORE_FILES_MAX_BYTES)"));
+                    return;
+                }
+                if (size < head.length) {
+                    buffer.getBytes(0, (int) Math.min(n, head.length - size), head, (int) size);
+                }
+                size += n;
+                sha256.update(buffer.getBytes());
+                file.write(buffer);
+                if (file.writeQueueFull()) {
+                    stream.pause();
+                    file.drainHandler(v -> stream.resume());
+                }
+            });
+        }
+
+        void abort(Throwable failure) {
+            if (done) {
+                return;
+            }
+            done = true;
+            file.close(closed -> deleteQuietly(path));
+            // answer now and close once the answer is out: the rest of the body is not read
+            ctx.response().putHeader(HttpHeaders.CONNECTION, "close");
+            ctx.response().endHandler(v -> ctx.request().connection().close());
+            fail(ctx, failure);
+        }
+
+        void finish() {
+            if (done) {
+                return;
+            }
+            done = true;
+            file.close(closed -> {
+                try {
+                    if (closed.failed()) {
+                        throw closed.cause();
+                    }
+                    if (!sawFile) {
+                        throw ProblemException.badRequest("the multipart form has no part named file");
+                    }
+                    NewFile received = describe();
+                    files.create(tenant, received, requestHash(received)).subscribe().with(
+                            stored -> {
+                                var response = ctx.response().setStatusCode(201)
+                                        .putHeader(HttpHeaders.CONTENT_TYPE, "application/json")
+                                        .putHeader(HttpHeaders.LOCATION, "/files/" + stored.file().id());
+                                if (!stored.created()) {
+                                    response.putHeader("Idempotent-Replayed", "true");
+                                }
+                                response.end(toJson(stored.file()));
+                            },
+                            failure -> fail(ctx, failure));
+                } catch (Throwable failure) {
+                    deleteQuietly(path);
+                    fail(ctx, failure);
+                }
+            });
+        }
+
+        private NewFile describe() {
+            HttpServerRequest request = ctx.request();
+            String sessionId = firstNonNull(request.getFormAttribute("session_id"), request.getParam("session_id"));
+            String purpose = firstNonNull(request.getFormAttribute("purpose"), request.getParam("purpose"));
+            if (sessionId != null) {
+                SessionRequests.continuationId(sessionId);
+            }
+            if (purpose != null && (purpose.isEmpty() || purpose.length() > MAX_PURPOSE)) {
+                throw ProblemException.badRequest("purpose must be 1 to " + MAX_PURPOSE + " characters");
+            }
+            String type = ContentTypes.decide(claimedType, head, (int) Math.min(size, head.length));
+            return new NewFile(cleanFilename(filename), type, size, HexFormat.of().formatHex(sha256.digest()), sessionId,
+                    purpose, path, idempotencyKey);
+        }
+    }
+
+    /**
+     * Keeps a client's filename as metadata: control characters (NUL included, which PostgreSQL cannot store) become
+     * '_', and it must be 1..1024 characters. It is never used as a path.
+     */
+    static String cleanFilename(String name) {
+        if (name == null || name.isBlank()) {
+            throw ProblemException.badRequest("filename is required (the multipart part's filename, or ?filename=)");
+        }
+        StringBuilder clean = new StringBuilder(name.length());
+        name.codePoints().forEach(c -> clean.appendCodePoint(Character.isISOControl(c) ? '_' : c));
+        String result = clean.toString().strip();
+        if (result.isEmpty() || result.codePointCount(0, result.length()) > MAX_FILENAME) {
+            throw ProblemException.badRequest("filename must be 1 to " + MAX_FILENAME + " characters");
+        }
+        return result;
+    }
+
+    private static String requestHash(NewFile file) {
+        MessageDigest digest = sha256();
+        for (String part : new String[] {file.sha256(), file.filename(), file.contentType(), file.sessionId(), file.purpose()}) {
+            digest.update(String.valueOf(part).getBytes(StandardCharsets.UTF_8));
+            digest.update((byte) 0);
+        }
+        return HexFormat.of().formatHex(digest.digest());
+    }
+
+    private void fail(RoutingContext ctx, Throwable failure) {
+        ProblemException problem;
+        if (failure instanceof ProblemException p) {
+            problem = p;
+        } else {
+            LOG.error("upload failed", failure);
+            problem = new ProblemException(500, "internal-error", "Internal Server Error", "the server failed; the failure is logged");
+        }
+        if (ctx.response().ended()) {
+            return;
+        }
+        ctx.response().setStatusCode(problem.status())
+                .putHeader(HttpHeaders.CONTENT_TYPE, Problem.MEDIA_TYPE)
+                .end(toJson(Problem.of(problem.status(), problem.slug(), problem.title(), problem.getMessage())));
+    }
+
+    private String toJson(Object value) {
+        try {
+            return json.writeValueAsString(value);
+        } catch (JsonProcessingException e) {
+            throw new IllegalStateException(e);
+        }
+    }
+
+    private static String firstNonNull(String a, String b) {
+        return a != null ? a : b;
+    }
+
+    private static MessageDigest sha256() {
+        try {
+            return MessageDigest.getInstance("SHA-256");
+        } catch (NoSuchAlgorithmException e) {
+            throw new IllegalStateException(e);
+        }
+    }
+
+    private static void deleteQuietly(Path path) {
+        try {
+            Files.deleteIfExists(path);
+        } catch (java.io.IOException e) {
+            LOG.warnf("cannot delete upload %s: %s", path, e);
+        }
+    }
+}

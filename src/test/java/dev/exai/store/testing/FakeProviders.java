@@ -1,0 +1,145 @@
+package dev.exai.store.testing;
+
+import com.sun.net.httpserver.HttpExchange;
+import com.sun.net.httpserver.HttpServer;
+import java.io.IOException;
+import java.io.OutputStream;
+import java.net.InetSocketAddress;
+import java.nio.charset.StandardCharsets;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.Executors;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+
+/**
+ * Kimi and GLM file APIs as the service sees them, on a loopback port: {@code POST /<provider>/files} must be
+ * multipart with a {@code file} part (with a filename) and {@code purpose=file-extract} and the provider's
+ * Bearer key; it answers the OpenAI-style file object. {@code GET /<provider>/files/{id}/content} answers
+ * {@code {"content": ...}}. Tests can make the next calls fail with a status, hang, or count what arrived.
+ */
+public final class FakeProviders {
+
+    public static final String KIMI_KEY = "kimi-fake-key";
+    public static final String GLM_KEY = "glm-fake-key";
+    private static final Pattern FILENAME = Pattern.compile("name=\"file\"; filename=\"([^\"]*)\"");
+
+    private static FakeProviders instance;
+
+    private final HttpServer server;
+    public final AtomicInteger uploads = new AtomicInteger();
+    public final AtomicInteger contentFetches = new AtomicInteger();
+    public final AtomicInteger badRequests = new AtomicInteger();
+    private final AtomicInteger failuresLeft = new AtomicInteger();
+    private volatile int failureStatus = 500;
+    private volatile boolean hang;
+    private final ConcurrentHashMap<String, String> names = new ConcurrentHashMap<>();
+
+    private FakeProviders() throws IOException {
+        server = HttpServer.create(new InetSocketAddress("127.0.0.1", 0), 64);
+        server.setExecutor(Executors.newCachedThreadPool());
+        server.createContext("/kimi/files", exchange -> handle(exchange, KIMI_KEY));
+        server.createContext("/glm/files", exchange -> handle(exchange, GLM_KEY));
+        server.start();
+    }
+
+    public static synchronized FakeProviders get() {
+        if (instance == null) {
+            try {
+                instance = new FakeProviders();
+            } catch (IOException e) {
+                throw new IllegalStateException(e);
+            }
+        }
+        return instance;
+    }
+
+    public String url(String provider) {
+        return "http://127.0.0.1:" + server.getAddress().getPort() + "/" + provider;
+    }
+
+    /** The next {@code count} calls answer {@code status} (with Retry-After: 0 for 429). */
+    public void failNext(int count, int status) {
+        failureStatus = status;
+        failuresLeft.set(count);
+    }
+
+    public void hang(boolean hang) {
+        this.hang = hang;
+    }
+
+    public void reset() {
+        uploads.set(0);
+        contentFetches.set(0);
+        badRequests.set(0);
+        failuresLeft.set(0);
+        hang = false;
+    }
+
+    private void handle(HttpExchange exchange, String key) throws IOException {
+        try (exchange) {
+            if (hang) {
+                try {
+                    Thread.sleep(30_000);
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                }
+                return;
+            }
+            if (failuresLeft.getAndUpdate(n -> Math.max(0, n - 1)) > 0) {
+                if (failureStatus == 429) {
+                    exchange.getResponseHeaders().add("Retry-After", "0");
+                }
+                send(exchange, failureStatus, "{\"error\":{\"message\":\"fake failure\"}}");
+                return;
+            }
+            if (!("Bearer " + key).equals(exchange.getRequestHeaders().getFirst("Authorization"))) {
+                send(exchange, 401, "{\"error\":{\"message\":\"invalid api key\"}}");
+                return;
+            }
+            String path = exchange.getRequestURI().getPath();
+            if (exchange.getRequestMethod().equals("POST") && path.endsWith("/files")) {
+                upload(exchange);
+            } else if (exchange.getRequestMethod().equals("GET") && path.endsWith("/content")) {
+                String id = path.substring(path.indexOf("/files/") + 7, path.length() - "/content".length());
+                String name = names.get(id);
+                if (name == null) {
+                    send(exchange, 404, "{\"error\":{\"message\":\"no such file\"}}");
+                    return;
+                }
+                contentFetches.incrementAndGet();
+                send(exchange, 200, "{\"content\":\"text extracted from " + name + "\",\"file_type\":\"application/pdf\",\"filename\":\""
+                        + name + "\",\"title\":\"\",\"type\":\"file\"}");
+            } else {
+                send(exchange, 404, "{}");
+            }
+        }
+    }
+
+    private void upload(HttpExchange exchange) throws IOException {
+        String type = exchange.getRequestHeaders().getFirst("Content-Type");
+        byte[] body = exchange.getRequestBody().readAllBytes();
+        String text = new String(body, StandardCharsets.ISO_8859_1);
+        Matcher filename = FILENAME.matcher(text);
+        boolean purpose = text.matches("(?s).*name=\"purpose\"\\r\\n(?:[^\\r\\n]*\\r\\n)*\\r\\nfile-extract\\r\\n.*");
+        if (type == null || !type.startsWith("multipart/form-data") || !filename.find() || !purpose) {
+            badRequests.incrementAndGet();
+            send(exchange, 400, "{\"error\":{\"message\":\"expected multipart file and purpose=file-extract\"}}");
+            return;
+        }
+        int n = uploads.incrementAndGet();
+        String id = "file-" + n + "-" + System.nanoTime();
+        names.put(id, filename.group(1));
+        send(exchange, 200, "{\"id\":\"" + id + "\",\"object\":\"file\",\"bytes\":" + body.length + ",\"created_at\":"
+                + (System.currentTimeMillis() / 1000) + ",\"filename\":\"" + filename.group(1) + "\",\"purpose\":\"file-extract\"}");
+    }
+
+    private static void send(HttpExchange exchange, int status, String json) throws IOException {
+        byte[] bytes = json.getBytes(StandardCharsets.UTF_8);
+        exchange.getResponseHeaders().add("Content-Type", "application/json");
+        exchange.sendResponseHeaders(status, bytes.length);
+        try (OutputStream out = exchange.getResponseBody()) {
+            out.write(bytes);
+        }
+    }
+}
