@@ -162,7 +162,9 @@ public class FileService {
     @SuppressWarnings("unchecked")
     private <T> Uni<T> once(String key, Supplier<Uni<T>> work) {
         return Uni.createFrom().deferred(() -> (Uni<T>) inFlight.computeIfAbsent(key, k -> work.get()
-                .eventually(() -> inFlight.remove(k))
+                .eventually(() -> {
+                    inFlight.remove(k); // a block: remove() returns the memoized Uni, which must not be awaited here
+                })
                 .memoize().indefinitely()));
     }
 

@@ -107,7 +107,7 @@ public class ModelProviders {
             delay = backoff.multipliedBy(1L << (number - 1));
         }
         LOG.debugf("provider call failed (%s), retry %d in %d ms", failure, number, delay.toMillis());
-        return Uni.createFrom().voidItem().onItem().delayIt().by(delay)
+        return Uni.createFrom().voidItem().onItem().delayIt().by(delay.isZero() ? Duration.ofMillis(1) : delay)
                 .chain(() -> attempt)
                 .onFailure(ModelProviders::retryable).recoverWithUni(next -> retry(attempt, next, number + 1));
     }
