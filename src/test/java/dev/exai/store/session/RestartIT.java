@@ -5,23 +5,34 @@ import static org.hamcrest.Matchers.equalTo;
 
 import dev.exai.store.testing.AppProcess;
 import dev.exai.store.testing.TestServers;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
 import java.time.Duration;
 import java.util.List;
 import java.util.Map;
 import org.junit.jupiter.api.Test;
 import redis.clients.jedis.Jedis;
 
-/** Written history survives a restart of the packaged service plus a Redis FLUSHALL: a miss, then a hit. */
+/**
+ * Written history and files survive a restart of the packaged service plus a Redis FLUSHALL: history is a miss,
+ * then a hit; file metadata and bytes are served.
+ */
 class RestartIT {
 
     private static final String KEY = "restart-test-key";
 
     @Test
-    void historySurvivesRestartAndFlushall() {
+    void historyAndFilesSurviveRestartAndFlushall() throws Exception {
         String database = TestServers.createDatabase("exai_restart");
+        Map<String, String> env = Map.of("EXAI_STORE_FILES_DIR", Files.createTempDirectory("exai-files").toString());
+        byte[] bytes = "a file that must outlive the process".getBytes(StandardCharsets.UTF_8);
+        String fileId;
         String cid = "restart-" + System.nanoTime();
         String before;
-        try (AppProcess first = AppProcess.start("restart-1", database, "alpha:" + KEY, Map.of()).awaitReady(Duration.ofSeconds(60))) {
+        try (AppProcess first = AppProcess.start("restart-1", database, "alpha:" + KEY, env).awaitReady(Duration.ofSeconds(60))) {
+            fileId = first.as(KEY).contentType("text/plain").queryParam("filename", "kept.txt").body(bytes).post("/files")
+                    .then().statusCode(201).extract().path("id");
+            first.as(KEY).get("/files/" + fileId).then().statusCode(200);
             first.as(KEY).put("/sessions/" + cid).then().statusCode(201);
             first.as(KEY).body(List.of(Map.of("role", "user", "content", "one"), Map.of("role", "assistant", "content", "two"),
                     Map.of("role", "user", "content", "three"))).post("/sessions/" + cid + "/messages").then().statusCode(201);
@@ -31,7 +42,10 @@ class RestartIT {
         try (Jedis jedis = TestServers.jedis()) {
             jedis.flushAll();
         }
-        try (AppProcess second = AppProcess.start("restart-2", database, "alpha:" + KEY, Map.of()).awaitReady(Duration.ofSeconds(60))) {
+        try (AppProcess second = AppProcess.start("restart-2", database, "alpha:" + KEY, env).awaitReady(Duration.ofSeconds(60))) {
+            second.as(KEY).get("/files/" + fileId).then().statusCode(200).body("filename", equalTo("kept.txt"))
+                    .body("size", equalTo(bytes.length));
+            assertThat(second.as(KEY).get("/files/" + fileId + "/content").then().statusCode(200).extract().asByteArray()).isEqualTo(bytes);
             String miss = second.as(KEY).get("/sessions/" + cid + "/messages").then().statusCode(200).header("X-Cache", "miss")
                     .body("items.content", equalTo(List.of("one", "two", "three"))).extract().asString();
             String hit = second.as(KEY).get("/sessions/" + cid + "/messages").then().statusCode(200).header("X-Cache", "hit")

@@ -32,13 +32,18 @@ public final class AppProcess implements AutoCloseable {
 
     /** Starts the jar on a free port against {@code database} and the test Redis, with tenant keys and extra env. */
     public static AppProcess start(String name, String database, String apiKeys, Map<String, String> extraEnv) {
+        return start(name, database, apiKeys, extraEnv, "-Xmx256m");
+    }
+
+    /** The same with the JVM's heap option, for tests of memory use. */
+    public static AppProcess start(String name, String database, String apiKeys, Map<String, String> extraEnv, String heap) {
         int port = TestServers.freePort();
         Path jar = Path.of("target", "quarkus-app", "quarkus-run.jar");
         if (!Files.exists(jar)) {
             throw new IllegalStateException("package the application first (./mvnw verify runs the ITs after packaging)");
         }
         List<String> command = new ArrayList<>(List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
-                "-Xmx256m", "-jar", jar.toString()));
+                heap, "-jar", jar.toString()));
         ProcessBuilder builder = new ProcessBuilder(command);
         Map<String, String> env = new HashMap<>();
         env.put("QUARKUS_HTTP_PORT", Integer.toString(port));
@@ -75,6 +80,20 @@ public final class AppProcess implements AutoCloseable {
             sleep(200);
         }
         throw new IllegalStateException(name + " was not ready within " + limit);
+    }
+
+    /** The process's peak resident set size in KiB (VmHWM), on Linux. */
+    public long peakRssKib() {
+        try {
+            return Files.readAllLines(Path.of("/proc", Long.toString(process.pid()), "status")).stream()
+                    .filter(l -> l.startsWith("VmHWM:")).map(l -> l.replaceAll("\\D", "")).mapToLong(Long::parseLong).findFirst().orElse(-1);
+        } catch (IOException e) {
+            return -1;
+        }
+    }
+
+    public boolean alive() {
+        return process.isAlive();
     }
 
     public String url() {
