@@ -10,7 +10,6 @@ import dev.exai.store.common.ProblemException;
 import dev.exai.store.common.Times;
 import io.smallrye.mutiny.Uni;
 import io.vertx.mutiny.sqlclient.Row;
-import io.vertx.mutiny.sqlclient.RowSet;
 import io.vertx.mutiny.sqlclient.SqlClient;
 import io.vertx.mutiny.sqlclient.Tuple;
 import jakarta.enterprise.context.ApplicationScoped;
@@ -153,12 +152,6 @@ public class FileStore {
     Uni<Void> saveText(SqlClient sql, UUID fileId, String provider, String text) {
         return sql.preparedQuery("UPDATE file_providers SET extracted_text = $3, extracted_at = now() WHERE file_id = $1 AND provider = $2")
                 .execute(Tuple.of(fileId, provider, text)).replaceWithVoid();
-    }
-
-    /** For tests and operators: how many files name these bytes. */
-    Uni<Long> countFiles(String sha256) {
-        return db.run(pool -> pool.preparedQuery("SELECT count(*) FROM files WHERE sha256 = $1").execute(Tuple.of(sha256))
-                .map((RowSet<Row> rows) -> rows.iterator().next().getLong(0)));
     }
 
     record KeyUse(String requestHash, UUID fileId) {

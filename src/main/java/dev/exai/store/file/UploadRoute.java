@@ -7,13 +7,18 @@ import dev.exai.store.common.Problem;
 import dev.exai.store.common.ProblemException;
 import dev.exai.store.common.StoreConfig;
 import dev.exai.store.session.SessionRequests;
+import io.vertx.core.AsyncResult;
+import io.vertx.core.Future;
+import io.vertx.core.Handler;
+import io.vertx.core.Promise;
 import io.vertx.core.Vertx;
 import io.vertx.core.buffer.Buffer;
 import io.vertx.core.file.AsyncFile;
 import io.vertx.core.file.OpenOptions;
 import io.vertx.core.http.HttpHeaders;
 import io.vertx.core.http.HttpServerRequest;
-import io.vertx.core.streams.ReadStream;
+import io.vertx.core.streams.Pipe;
+import io.vertx.core.streams.WriteStream;
 import io.vertx.ext.web.Router;
 import io.vertx.ext.web.RoutingContext;
 import jakarta.enterprise.context.ApplicationScoped;
@@ -81,33 +86,34 @@ public class UploadRoute {
             fail(ctx, ProblemException.badRequest("send multipart/form-data with a part named file, or the raw bytes with ?filename="));
             return;
         }
+        // Handlers are attached before anything asynchronous happens, so no byte can arrive unobserved;
+        // the pipes hold the data back until the upload file is open.
         Path target = blobStores.uploads().resolve(UUID.randomUUID() + ".part");
-        vertx.fileSystem().open(target.toString(), new OpenOptions().setWrite(true).setCreateNew(true), opened -> {
-            if (opened.failed()) {
-                fail(ctx, opened.cause());
-                return;
-            }
-            Receiving upload = new Receiving(ctx, tenant, idempotencyKey, target, opened.result());
-            if (multipart) {
-                request.setExpectMultipart(true);
-                request.uploadHandler(part -> {
-                    if ("file".equals(part.name()) && upload.filename == null) {
-                        upload.filename = part.filename();
-                        upload.claimedType = part.contentType();
-                        upload.receive(part);
-                    } else {
-                        part.handler(ignored -> { });
-                    }
-                });
-            } else {
-                upload.filename = request.getParam("filename");
-                upload.claimedType = contentType;
-                upload.receive(request);
-            }
-            request.exceptionHandler(upload::abort);
-            request.endHandler(v -> upload.finish());
-            request.resume();
-        });
+        Promise<AsyncFile> opened = Promise.promise();
+        Receiving upload = new Receiving(ctx, tenant, idempotencyKey, target, opened.future());
+        request.exceptionHandler(upload::abort);
+        if (multipart) {
+            request.setExpectMultipart(true);
+            request.uploadHandler(part -> {
+                if ("file".equals(part.name()) && !upload.sawFile) {
+                    upload.filename = part.filename();
+                    upload.claimedType = part.contentType();
+                    upload.body = upload.receive(part.pipe());
+                } else {
+                    part.handler(ignored -> { });
+                }
+            });
+            request.endHandler(v -> upload.body.onComplete(done -> upload.finish(done.cause())));
+        } else {
+            upload.filename = request.getParam("filename");
+            upload.claimedType = contentType;
+            upload.body = upload.receive(request.pipe());
+            upload.body.onComplete(done -> upload.finish(done.cause()));
+        }
+        vertx.fileSystem().open(target.toString(), new OpenOptions().setWrite(true).setCreateNew(true), opened);
+        if (multipart) {
+            request.resume(); // parts are parsed now; each file part's pipe holds its data until the file is open
+        }
     }
 
     /** One upload in progress. */
@@ -116,7 +122,9 @@ public class UploadRoute {
         final String tenant;
         final String idempotencyKey;
         final Path path;
-        final AsyncFile file;
+        final Future<AsyncFile> opening;
+        AsyncFile file;
+        Future<Void> body = Future.succeededFuture();
         final MessageDigest sha256 = sha256();
         final byte[] head = new byte[ContentTypes.SNIFF_BYTES];
         String filename;
@@ -125,36 +133,77 @@ public class UploadRoute {
         boolean sawFile;
         boolean done;
 
-        Receiving(RoutingContext ctx, String tenant, String idempotencyKey, Path path, AsyncFile file) {
+        Receiving(RoutingContext ctx, String tenant, String idempotencyKey, Path path, Future<AsyncFile> opening) {
             this.ctx = ctx;
             this.tenant = tenant;
             this.idempotencyKey = idempotencyKey;
             this.path = path;
-            this.file = file;
+            this.opening = opening;
         }
 
-        void receive(ReadStream<Buffer> stream) {
+        /** Pipes one stream into the upload file once it is open; the pipe applies back-pressure both ways. */
+        Future<Void> receive(Pipe<Buffer> pipe) {
             sawFile = true;
-            stream.handler(buffer -> {
+            return opening.compose(opened -> {
+                file = opened;
+                return pipe.endOnComplete(false).to(new Counting());
+            });
+        }
+
+        /** The upload file as a write stream that hashes, counts and enforces the limit on the way. */
+        private final class Counting implements WriteStream<Buffer> {
+            @Override
+            public Future<Void> write(Buffer buffer) {
                 if (done) {
-                    return;
+                    return Future.failedFuture("upload already ended");
                 }
                 int n = buffer.length();
                 if (size + n > maxBytes) {
-                    abort(ProblemException.tooLarge("the file is larger than " + maxBytes + " bytes (EXAI_STORE_FILES_MAX_BYTES)"));
-                    return;
+                    ProblemException tooLarge = ProblemException.tooLarge("the file is larger than " + maxBytes
+                            + " bytes (EXAI_STORE_FILES_MAX_BYTES)");
+                    abort(tooLarge);
+                    return Future.failedFuture(tooLarge);
                 }
                 if (size < head.length) {
                     buffer.getBytes(0, (int) Math.min(n, head.length - size), head, (int) size);
                 }
                 size += n;
                 sha256.update(buffer.getBytes());
-                file.write(buffer);
-                if (file.writeQueueFull()) {
-                    stream.pause();
-                    file.drainHandler(v -> stream.resume());
-                }
-            });
+                return file.write(buffer);
+            }
+
+            @Override
+            public void write(Buffer buffer, Handler<AsyncResult<Void>> handler) {
+                write(buffer).onComplete(handler);
+            }
+
+            @Override
+            public void end(Handler<AsyncResult<Void>> handler) {
+                handler.handle(Future.succeededFuture());
+            }
+
+            @Override
+            public WriteStream<Buffer> exceptionHandler(Handler<Throwable> handler) {
+                file.exceptionHandler(handler);
+                return this;
+            }
+
+            @Override
+            public WriteStream<Buffer> setWriteQueueMaxSize(int maxSize) {
+                file.setWriteQueueMaxSize(maxSize);
+                return this;
+            }
+
+            @Override
+            public boolean writeQueueFull() {
+                return file.writeQueueFull();
+            }
+
+            @Override
+            public WriteStream<Buffer> drainHandler(Handler<Void> handler) {
+                file.drainHandler(handler);
+                return this;
+            }
         }
 
         void abort(Throwable failure) {
@@ -162,19 +211,27 @@ public class UploadRoute {
                 return;
             }
             done = true;
-            file.close(closed -> deleteQuietly(path));
+            opening.onComplete(opened -> {
+                if (opened.succeeded()) {
+                    opened.result().close(closed -> deleteQuietly(path));
+                }
+            });
             // answer now and close once the answer is out: the rest of the body is not read
             ctx.response().putHeader(HttpHeaders.CONNECTION, "close");
             ctx.response().endHandler(v -> ctx.request().connection().close());
             fail(ctx, failure);
         }
 
-        void finish() {
+        void finish(Throwable receiveFailure) {
+            if (receiveFailure != null) {
+                abort(receiveFailure);
+                return;
+            }
             if (done) {
                 return;
             }
             done = true;
-            file.close(closed -> {
+            opening.compose(AsyncFile::close).onComplete(closed -> {
                 try {
                     if (closed.failed()) {
                         throw closed.cause();
