@@ -38,7 +38,9 @@ class OperationsTest {
     @Test
     void openApiDocumentsEveryRoute() {
         String document = given().queryParam("format", "json").get("/q/openapi").then().statusCode(200).extract().asString();
-        assertThat(document).contains("\"/sessions\"", "\"/sessions/{cid}\"", "\"/sessions/{cid}/messages\"", "\"/messages/search\"")
+        assertThat(document).contains("\"/sessions\"", "\"/sessions/{cid}\"", "\"/sessions/{cid}/messages\"", "\"/messages/search\"",
+                        "\"/files\"", "\"/files/{id}\"", "\"/files/{id}/content\"", "\"/files/{id}/providers/{provider}\"",
+                        "\"/files/{id}/providers/{provider}/content\"", "multipart/form-data")
                 .contains("\"post\"", "\"put\"", "\"patch\"", "\"delete\"", "bearer");
     }
 }

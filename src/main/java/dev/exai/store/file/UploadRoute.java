@@ -45,6 +45,7 @@ public class UploadRoute {
     private static final Logger LOG = Logger.getLogger(UploadRoute.class);
     private static final int MAX_FILENAME = 1024;
     private static final int MAX_PURPOSE = 128;
+    private static final int WRITE_QUEUE_BYTES = 4 * 1024 * 1024;
 
     private final ApiKeys keys;
     private final FileService files;
@@ -85,6 +86,9 @@ public class UploadRoute {
         if (!multipart && request.getParam("filename") == null) {
             fail(ctx, ProblemException.badRequest("send multipart/form-data with a part named file, or the raw bytes with ?filename="));
             return;
+        }
+        if ("100-continue".equalsIgnoreCase(request.getHeader(HttpHeaders.EXPECT))) {
+            ctx.response().writeContinue(); // the request passed the checks: ask the client for the body now
         }
         // Handlers are attached before anything asynchronous happens, so no byte can arrive unobserved;
         // the pipes hold the data back until the upload file is open.
@@ -146,6 +150,8 @@ public class UploadRoute {
             sawFile = true;
             return opening.compose(opened -> {
                 file = opened;
+                // let file writes queue up to a few MiB so the disk is not waited for chunk by chunk
+                file.setWriteQueueMaxSize(WRITE_QUEUE_BYTES);
                 return pipe.endOnComplete(false).to(new Counting());
             });
         }
@@ -168,7 +174,7 @@ public class UploadRoute {
                     buffer.getBytes(0, (int) Math.min(n, head.length - size), head, (int) size);
                 }
                 size += n;
-                sha256.update(buffer.getBytes());
+                sha256.update(buffer.getByteBuf().nioBuffer());
                 return file.write(buffer);
             }
 
