@@ -38,6 +38,8 @@ public interface StoreConfig {
 
     Providers providers();
 
+    Perf perf();
+
     interface Messages {
         /** Largest message {@code content} in UTF-8 bytes; beyond it an append answers 413. */
         @WithDefault("1048576")
@@ -130,6 +132,32 @@ public interface StoreConfig {
             @WithDefault("52428800")
             long maxBytes();
         }
+    }
+
+    interface Perf {
+        /** How often the rollup and retention job runs (cron-free interval). */
+        @WithDefault("1m")
+        String rollupEvery();
+
+        /** Raw samples are kept this long (whole days, and only once rolled up); older samples are refused. */
+        @WithDefault("7d")
+        Duration rawRetention();
+
+        /** Hourly aggregates are kept this long. */
+        @WithDefault("90d")
+        Duration hourlyRetention();
+
+        /** Daily aggregates are kept this long. */
+        @WithDefault("730d")
+        Duration dailyRetention();
+
+        /** Keys left out of {@code params} before hashing, at any depth. */
+        @WithDefault("continuation_id,request_id,timestamp")
+        List<String> volatileKeys();
+
+        /** How far in the future a sample's {@code at} may be (clock skew). */
+        @WithDefault("1h")
+        Duration maxFuture();
     }
 
     interface Sessions {
