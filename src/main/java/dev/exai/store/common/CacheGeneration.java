@@ -65,8 +65,13 @@ public class CacheGeneration {
         }
     }
 
+    /** Takes the first generation before the first request, so a started instance uses Redis from the start. */
     void onStart(@Observes StartupEvent event) {
-        check().subscribe().with(v -> { }, e -> { });
+        try {
+            check().await().atMost(Duration.ofSeconds(5));
+        } catch (RuntimeException e) {
+            LOG.warnf("cache generation not taken at start (%s); the next check retries", e.toString());
+        }
     }
 
     /** Probes a failed Redis, or adopts a newer generation another replica took. */

@@ -84,7 +84,7 @@ class PerfTest {
                 batch.clear();
             }
         }
-        alpha().post("/perf/rollup").then().statusCode(200).body("ran", equalTo(true));
+        rollupNow();
 
         checkBuckets("hour", HOURS, HOUR_ERRORS, 3 * 24 * 4);
         dailyBefore = checkBuckets("day", DAYS, DAY_ERRORS, 3 * 4);
@@ -113,7 +113,7 @@ class PerfTest {
     @Order(2)
     void afterRetentionDroppedTheRawDaysDailyAndSummaryAreUnchanged() throws Exception {
         clock.shift(Duration.ofDays(12));
-        alpha().post("/perf/rollup").then().statusCode(200).body("ran", equalTo(true));
+        rollupNow();
         assertThat(partitionsBefore(firstDay.plusDays(3))).isZero();
         assertThat(countRows("SELECT count(*) FROM perf_samples WHERE tool = '" + TOOL + "'")).isZero();
         assertThat(fetchBuckets("day")).isEqualTo(dailyBefore);
@@ -127,25 +127,25 @@ class PerfTest {
         String tool = "late-" + UUID.randomUUID().toString().substring(0, 8);
         OffsetDateTime hour = clock.now().truncatedTo(ChronoUnit.HOURS).minusHours(3);
         alpha().body(List.of(sample(tool, hour.plusMinutes(5), 100), sample(tool, hour.plusMinutes(10), 300))).post("/perf/samples").then().statusCode(202);
-        alpha().post("/perf/rollup").then().statusCode(200);
+        rollupNow();
         alpha().body(List.of(sample(tool, hour.plusMinutes(20), 200))).post("/perf/samples").then().statusCode(202);
-        alpha().post("/perf/rollup").then().statusCode(200);
+        rollupNow();
         alpha().queryParam("granularity", "hour").queryParam("tool", tool).queryParam("from", hour.toString()).queryParam("to", hour.plusHours(1).toString())
                 .get("/perf/aggregates").then().statusCode(200)
                 .body("items.size()", equalTo(1)).body("items[0].count", equalTo(3)).body("items[0].min_ms", equalTo(100f))
                 .body("items[0].max_ms", equalTo(300f)).body("items[0].avg_ms", equalTo(200f));
 
         String once = allAggregates(tool, hour);
-        alpha().post("/perf/rollup").then().statusCode(200);
+        rollupNow();
         assertThat(allAggregates(tool, hour)).isEqualTo(once);
         alpha().body(List.of(sample(tool, hour.plusMinutes(30), 400))).post("/perf/samples").then().statusCode(202);
         CompletableFuture<String> a = CompletableFuture.supplyAsync(() -> alpha().post("/perf/rollup").then().statusCode(200).extract().asString());
         CompletableFuture<String> b = CompletableFuture.supplyAsync(() -> alpha().post("/perf/rollup").then().statusCode(200).extract().asString());
         a.join();
         b.join();
-        alpha().post("/perf/rollup").then().statusCode(200);
+        rollupNow();
         String together = allAggregates(tool, hour);
-        alpha().post("/perf/rollup").then().statusCode(200);
+        rollupNow();
         assertThat(allAggregates(tool, hour)).isEqualTo(together).contains("\"count\":4");
     }
 
@@ -161,18 +161,18 @@ class PerfTest {
         assertThat(kept[1]).isPositive();
         assertThat(countRows("SELECT count(*) FROM perf_samples WHERE tool = '" + tool + "'")).isEqualTo(1);
         // a full run rolls it up first, then drops the partition
-        alpha().post("/perf/rollup").then().statusCode(200);
+        rollupNow();
         assertThat(countRows("SELECT count(*) FROM perf_samples WHERE tool = '" + tool + "'")).isZero();
         assertThat(countRows("SELECT count(*) FROM perf_hourly WHERE tool = '" + tool + "'")).isEqualTo(1);
         assertThat(countRows("SELECT count(*) FROM perf_daily WHERE tool = '" + tool + "'")).isEqualTo(1);
         // 91 days on: hourly rows go, daily rows stay
         clock.shift(Duration.ofDays(88));
-        alpha().post("/perf/rollup").then().statusCode(200);
+        rollupNow();
         assertThat(countRows("SELECT count(*) FROM perf_hourly WHERE tool = '" + tool + "'")).isZero();
         assertThat(countRows("SELECT count(*) FROM perf_daily WHERE tool = '" + tool + "'")).isEqualTo(1);
         // past two years: daily rows go too
         clock.shift(Duration.ofDays(640));
-        alpha().post("/perf/rollup").then().statusCode(200);
+        rollupNow();
         assertThat(countRows("SELECT count(*) FROM perf_daily WHERE tool = '" + tool + "'")).isZero();
         clock.reset();
     }
@@ -216,6 +216,16 @@ class PerfTest {
         problem(alpha().queryParam("from", "not a time").get("/perf/summary"));
         problem(alpha().queryParam("group_by", "colour").get("/perf/summary"));
         assertThat(countRows("SELECT count(*) FROM perf_samples WHERE tool = '" + tool + "'")).isZero();
+    }
+
+    /** Runs the rollup, again if the start-up run held the lock at that moment. */
+    private static void rollupNow() {
+        for (int i = 0; i < 50; i++) {
+            if (alpha().post("/perf/rollup").then().statusCode(200).extract().<Boolean>path("ran")) {
+                return;
+            }
+        }
+        throw new AssertionError("the rollup never got its lock");
     }
 
     private static io.restassured.response.ValidatableResponse problem(io.restassured.response.Response response) {
