@@ -24,9 +24,7 @@ public class ApiKeyFilter {
         if (path.startsWith("/q/")) {
             return null;
         }
-        String header = request.getHeaderString(HttpHeaders.AUTHORIZATION);
-        String token = header != null && header.regionMatches(true, 0, "Bearer ", 0, 7) ? header.substring(7).trim() : null;
-        Optional<String> tenant = keys.tenantOf(token);
+        Optional<String> tenant = keys.tenantOfHeader(request.getHeaderString(HttpHeaders.AUTHORIZATION));
         if (tenant.isPresent()) {
             request.setProperty(Tenant.PROPERTY, tenant.get());
             return null;

@@ -38,6 +38,13 @@ public class ApiKeys {
         }
     }
 
+    /** The tenant of an {@code Authorization: Bearer <key>} header, or empty when it is missing or unknown. */
+    public Optional<String> tenantOfHeader(String authorization) {
+        String token = authorization != null && authorization.regionMatches(true, 0, "Bearer ", 0, 7)
+                ? authorization.substring(7).trim() : null;
+        return tenantOf(token);
+    }
+
     /** The tenant a bearer token belongs to, or empty when the token is unknown. */
     public Optional<String> tenantOf(String token) {
         if (!enabled) {

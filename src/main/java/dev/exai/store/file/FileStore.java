@@ -3,20 +3,16 @@ package dev.exai.store.file;
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.core.type.TypeReference;
 import com.fasterxml.jackson.databind.ObjectMapper;
-import dev.exai.store.common.Cursors;
 import dev.exai.store.common.Database;
+import dev.exai.store.common.KeysetPage;
 import dev.exai.store.common.Page;
-import dev.exai.store.common.ProblemException;
 import dev.exai.store.common.Times;
 import io.smallrye.mutiny.Uni;
 import io.vertx.mutiny.sqlclient.Row;
 import io.vertx.mutiny.sqlclient.SqlClient;
 import io.vertx.mutiny.sqlclient.Tuple;
 import jakarta.enterprise.context.ApplicationScoped;
-import java.time.OffsetDateTime;
-import java.util.ArrayList;
 import java.util.Arrays;
-import java.util.List;
 import java.util.Map;
 import java.util.UUID;
 
@@ -85,32 +81,14 @@ public class FileStore {
     }
 
     Uni<Page<FileView>> list(String tenant, String sessionId, int limit, String cursor) {
-        OffsetDateTime afterTime = null;
-        UUID afterId = null;
-        if (cursor != null) {
-            List<String> fields = Cursors.decode(cursor, 2);
-            afterTime = Times.parse("cursor", fields.get(0));
-            try {
-                afterId = UUID.fromString(fields.get(1));
-            } catch (IllegalArgumentException e) {
-                throw ProblemException.badRequest("cursor is not one this service returned");
-            }
-        }
-        Tuple args = Tuple.from(Arrays.asList(tenant, sessionId, afterTime, afterId, limit + 1));
+        KeysetPage.After after = KeysetPage.after(cursor);
+        Tuple args = Tuple.from(Arrays.asList(tenant, sessionId, after.time(), after.id(), limit + 1));
         return db.run(pool -> pool.preparedQuery("SELECT " + COLUMNS + " FROM files f WHERE f.tenant = $1 "
                         + "AND ($2::text IS NULL OR f.session_id = $2) "
                         + "AND ($3::timestamptz IS NULL OR (f.created_at, f.id) < ($3, $4::uuid)) "
                         + "ORDER BY f.created_at DESC, f.id DESC LIMIT $5")
                 .execute(args)
-                .map(rows -> {
-                    List<Row> all = new ArrayList<>();
-                    rows.forEach(all::add);
-                    boolean more = all.size() > limit;
-                    List<Row> page = more ? all.subList(0, limit) : all;
-                    String next = more ? Cursors.encode(page.get(limit - 1).getOffsetDateTime("created_at").toString(),
-                            page.get(limit - 1).getUUID("id").toString()) : null;
-                    return new Page<>(page.stream().map(this::view).toList(), next);
-                }));
+                .map(rows -> KeysetPage.of(rows, limit, "created_at", this::view)));
     }
 
     /** Deletes the tenant's file row; answers its sha256, or null when there was none. */

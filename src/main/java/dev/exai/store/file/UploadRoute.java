@@ -68,9 +68,7 @@ public class UploadRoute {
     private void accept(RoutingContext ctx, Vertx vertx) {
         HttpServerRequest request = ctx.request();
         request.pause();
-        String header = request.getHeader(HttpHeaders.AUTHORIZATION);
-        String token = header != null && header.regionMatches(true, 0, "Bearer ", 0, 7) ? header.substring(7).trim() : null;
-        String tenant = keys.tenantOf(token).orElse(null);
+        String tenant = keys.tenantOfHeader(request.getHeader(HttpHeaders.AUTHORIZATION)).orElse(null);
         if (tenant == null) {
             fail(ctx, new ProblemException(401, "unauthorized", "Unauthorized",
                     "send Authorization: Bearer <key> with a key from EXAI_STORE_API_KEYS"));

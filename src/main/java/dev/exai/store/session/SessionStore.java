@@ -1,9 +1,8 @@
 package dev.exai.store.session;
 
-import dev.exai.store.common.Cursors;
 import dev.exai.store.common.Database;
+import dev.exai.store.common.KeysetPage;
 import dev.exai.store.common.Page;
-import dev.exai.store.common.ProblemException;
 import dev.exai.store.common.Times;
 import io.smallrye.mutiny.Uni;
 import io.vertx.core.buffer.Buffer;
@@ -92,31 +91,14 @@ public class SessionStore {
 
     /** Most recently updated first; the cursor holds the last row's (updated_at, id). */
     Uni<Page<Session>> list(String tenant, String userId, int limit, String cursor) {
-        OffsetDateTime afterTime = null;
-        UUID afterId = null;
-        if (cursor != null) {
-            List<String> fields = Cursors.decode(cursor, 2);
-            afterTime = Times.parse("cursor", fields.get(0));
-            afterId = parseUuid(fields.get(1));
-        }
-        Tuple args = Tuple.from(Arrays.asList(tenant, userId, afterTime, afterId, limit + 1));
+        KeysetPage.After after = KeysetPage.after(cursor);
+        Tuple args = Tuple.from(Arrays.asList(tenant, userId, after.time(), after.id(), limit + 1));
         return db.run(pool -> pool.preparedQuery("SELECT " + SESSION_COLUMNS + " FROM chat_sessions "
                         + "WHERE tenant = $1 AND ($2::text IS NULL OR user_id = $2) AND " + LIVE
                         + " AND ($3::timestamptz IS NULL OR (updated_at, id) < ($3, $4::uuid)) "
                         + "ORDER BY updated_at DESC, id DESC LIMIT $5")
                 .execute(args)
-                .map(rows -> {
-                    List<Row> all = new ArrayList<>();
-                    rows.forEach(all::add);
-                    boolean more = all.size() > limit;
-                    List<Row> page = more ? all.subList(0, limit) : all;
-                    String next = null;
-                    if (more) {
-                        Row last = page.get(page.size() - 1);
-                        next = Cursors.encode(last.getOffsetDateTime("updated_at").toString(), last.getUUID("id").toString());
-                    }
-                    return new Page<>(page.stream().map(r -> session(r).view()).toList(), next);
-                }));
+                .map(rows -> KeysetPage.of(rows, limit, "updated_at", r -> session(r).view())));
     }
 
     /**
@@ -279,13 +261,5 @@ public class SessionStore {
     private static <T> T first(RowSet<Row> rows, Function<Row, T> mapper) {
         var it = rows.iterator();
         return it.hasNext() ? mapper.apply(it.next()) : null;
-    }
-
-    private static UUID parseUuid(String text) {
-        try {
-            return UUID.fromString(text);
-        } catch (IllegalArgumentException e) {
-            throw ProblemException.badRequest("cursor is not one this service returned");
-        }
     }
 }
