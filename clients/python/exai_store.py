@@ -1,0 +1,235 @@
+"""Client for exai-store, EXAI's persistence sidecar. Python 3.10+, standard library only.
+
+Every call that writes carries an Idempotency-Key made once per logical call and reused on each retry, so a
+retry after a timeout or a dropped connection never stores twice. Calls are retried with exponential backoff on
+503 and on connection errors; every error answer becomes an ``ExaiStoreError`` subclass carrying the RFC 9457
+problem details.
+"""
+from __future__ import annotations
+
+import json
+import mimetypes
+import os
+import time
+import urllib.error
+import urllib.parse
+import urllib.request
+import uuid
+from typing import Any, Iterable
+
+
+class ExaiStoreError(Exception):
+    """An error answer from exai-store, with its problem details."""
+
+    def __init__(self, status: int, problem: dict[str, Any] | None = None):
+        self.status = status
+        self.problem = problem or {}
+        self.type = self.problem.get("type")
+        self.title = self.problem.get("title")
+        self.detail = self.problem.get("detail")
+        super().__init__(f"{status} {self.title or ''}: {self.detail or ''}".strip())
+
+
+class BadRequest(ExaiStoreError):
+    """400: the request was not valid."""
+
+
+class Unauthorized(ExaiStoreError):
+    """401: missing or wrong API key."""
+
+
+class NotFound(ExaiStoreError):
+    """404: no such session, file or route (or it belongs to another tenant)."""
+
+
+class Conflict(ExaiStoreError):
+    """409: the continuation_id exists."""
+
+
+class TooLarge(ExaiStoreError):
+    """413: content, body or file over the limit."""
+
+
+class Unprocessable(ExaiStoreError):
+    """422: an Idempotency-Key reused with another request."""
+
+
+class ProviderFailed(ExaiStoreError):
+    """502: a model provider failed."""
+
+
+class Unavailable(ExaiStoreError):
+    """503: the store is unavailable (retried before this is raised)."""
+
+
+_ERRORS = {400: BadRequest, 401: Unauthorized, 404: NotFound, 409: Conflict, 413: TooLarge, 422: Unprocessable,
+           502: ProviderFailed, 503: Unavailable}
+
+
+class ExaiStore:
+    """A connection to one exai-store; safe to share between threads."""
+
+    def __init__(self, base_url: str | None = None, api_key: str | None = None, timeout: float = 30.0,
+                 retries: int = 4, backoff: float = 0.2):
+        self.base_url = (base_url or os.environ.get("EXAI_STORE_URL", "http://localhost:8080")).rstrip("/")
+        self.api_key = api_key or os.environ.get("EXAI_STORE_API_KEY", "")
+        self.timeout = timeout
+        self.retries = retries
+        self.backoff = backoff
+
+    # Sessions ---------------------------------------------------------------------------------------------
+    def create_session(self, continuation_id: str | None = None, user_id: str | None = None, title: str | None = None,
+                       metadata: dict | None = None, ttl_seconds: int | None = None) -> dict:
+        """Get-or-create the session EXAI holds an id for; with no id, create one with a server-made id."""
+        body = _compact({"user_id": user_id, "title": title, "metadata": metadata, "ttl_seconds": ttl_seconds})
+        if continuation_id is None:
+            return self._call("POST", "/sessions", body=body, idempotency_key=None)
+        return self._call("PUT", "/sessions/" + _quote(continuation_id), body=body)
+
+    def get_session(self, continuation_id: str) -> dict:
+        return self._call("GET", "/sessions/" + _quote(continuation_id))
+
+    def delete_session(self, continuation_id: str) -> None:
+        self._call("DELETE", "/sessions/" + _quote(continuation_id))
+
+    # Messages ---------------------------------------------------------------------------------------------
+    def add_message(self, continuation_id: str, role: str, content: str, metadata: dict | None = None,
+                    token_count: int | None = None, create: bool = True, idempotency_key: str | None = None) -> dict:
+        """Append one message (creating the session when asked); answers the stored message with its seq."""
+        body = _compact({"role": role, "content": content, "metadata": metadata, "token_count": token_count})
+        return self._call("POST", f"/sessions/{_quote(continuation_id)}/messages", body=body,
+                          query={"create": "true"} if create else None,
+                          idempotency_key=idempotency_key or str(uuid.uuid4()))
+
+    def add_messages(self, continuation_id: str, messages: list[dict], create: bool = True,
+                     idempotency_key: str | None = None) -> list[dict]:
+        """Append several messages in order, atomically."""
+        return self._call("POST", f"/sessions/{_quote(continuation_id)}/messages", body=messages,
+                          query={"create": "true"} if create else None,
+                          idempotency_key=idempotency_key or str(uuid.uuid4()))
+
+    def get_messages(self, continuation_id: str, last: int | None = None, after_seq: int = 0,
+                     page_size: int = 1000) -> list[dict]:
+        """The newest ``last`` messages, or the whole history after ``after_seq``, in ascending seq order."""
+        path = f"/sessions/{_quote(continuation_id)}/messages"
+        if last is not None:
+            return self._call("GET", path, query={"last": str(last)})["items"]
+        items: list[dict] = []
+        query = {"after_seq": str(after_seq), "limit": str(page_size)}
+        while True:
+            page = self._call("GET", path, query=query)
+            items.extend(page["items"])
+            if not page.get("next_cursor"):
+                return items
+            query = {"cursor": page["next_cursor"], "limit": str(page_size)}
+
+    # Files ------------------------------------------------------------------------------------------------
+    def upload_file(self, source: str | bytes, filename: str | None = None, content_type: str | None = None,
+                    session_id: str | None = None, purpose: str | None = None,
+                    idempotency_key: str | None = None) -> dict:
+        """Upload a file (a path, streamed from disk, or bytes); answers its metadata."""
+        if isinstance(source, (bytes, bytearray)):
+            if not filename:
+                raise ValueError("filename is required when uploading bytes")
+            name = filename
+        else:
+            name = filename or os.path.basename(source)
+        query = _compact({"filename": name, "session_id": session_id, "purpose": purpose})
+        ctype = content_type or mimetypes.guess_type(name)[0] or "application/octet-stream"
+        return self._call("POST", "/files", raw=source, content_type=ctype, query=query,
+                          idempotency_key=idempotency_key or str(uuid.uuid4()))
+
+    def get_file(self, file_id: str) -> dict:
+        return self._call("GET", "/files/" + _quote(file_id))
+
+    def download_file(self, file_id: str, destination: str | None = None) -> bytes | str:
+        """The file's bytes, or, with ``destination``, the path it was streamed to."""
+        return self._call("GET", f"/files/{_quote(file_id)}/content", download_to=destination, accept="*/*")
+
+    def delete_file(self, file_id: str) -> None:
+        self._call("DELETE", "/files/" + _quote(file_id))
+
+    def upload_to_provider(self, file_id: str, provider: str) -> dict:
+        """Make the file known to a provider's file API (kimi or glm), once; answers the file with its provider ids."""
+        return self._call("POST", f"/files/{_quote(file_id)}/providers/{_quote(provider)}")
+
+    def extract_text(self, file_id: str, provider: str) -> str:
+        """The provider's extracted text of the file (fetched once by the store, then kept)."""
+        return self._call("GET", f"/files/{_quote(file_id)}/providers/{_quote(provider)}/content")["content"]
+
+    # Performance samples ----------------------------------------------------------------------------------
+    def record_samples(self, samples: Iterable[dict]) -> int:
+        """Send model/tool call timings; answers how many were accepted."""
+        return self._call("POST", "/perf/samples", body=list(samples))["accepted"]
+
+    # Transport --------------------------------------------------------------------------------------------
+    def _call(self, method: str, path: str, body: Any = None, raw: str | bytes | None = None,
+              content_type: str | None = None, query: dict | None = None, idempotency_key: str | None = None,
+              download_to: str | None = None, accept: str = "application/json") -> Any:
+        url = self.base_url + path + ("?" + urllib.parse.urlencode(query) if query else "")
+        headers = {"Authorization": f"Bearer {self.api_key}", "Accept": accept}
+        if idempotency_key:
+            headers["Idempotency-Key"] = idempotency_key
+        attempt = 0
+        while True:
+            data, length = None, None
+            if body is not None:
+                data = json.dumps(body).encode("utf-8")
+                headers["Content-Type"] = "application/json"
+            elif raw is not None:
+                headers["Content-Type"] = content_type or "application/octet-stream"
+                if isinstance(raw, (bytes, bytearray)):
+                    data = bytes(raw)
+                else:
+                    length = os.path.getsize(raw)
+                    data = open(raw, "rb")  # streamed by urllib in blocks
+                    headers["Content-Length"] = str(length)
+            request = urllib.request.Request(url, data=data, headers=headers, method=method)
+            try:
+                with urllib.request.urlopen(request, timeout=self.timeout) as response:
+                    return self._read(response, download_to)
+            except urllib.error.HTTPError as error:
+                if error.code == 503 and attempt < self.retries:
+                    attempt += 1
+                    time.sleep(self.backoff * 2 ** (attempt - 1))
+                    continue
+                raise _error(error) from None
+            except (urllib.error.URLError, ConnectionError, TimeoutError) as error:
+                if attempt < self.retries:
+                    attempt += 1
+                    time.sleep(self.backoff * 2 ** (attempt - 1))
+                    continue
+                raise ConnectionError(f"exai-store at {self.base_url} is unreachable: {error}") from error
+            finally:
+                if hasattr(data, "close"):
+                    data.close()
+
+    @staticmethod
+    def _read(response, download_to: str | None) -> Any:
+        if download_to:
+            with open(download_to, "wb") as out:
+                while chunk := response.read(1 << 16):
+                    out.write(chunk)
+            return download_to
+        payload = response.read()
+        if response.status == 204 or not payload:
+            return None
+        if response.headers.get_content_type() == "application/json":
+            return json.loads(payload)
+        return payload
+
+
+def _error(error: urllib.error.HTTPError) -> ExaiStoreError:
+    try:
+        problem = json.loads(error.read() or b"{}")
+    except ValueError:
+        problem = {}
+    return _ERRORS.get(error.code, ExaiStoreError)(error.code, problem)
+
+
+def _compact(values: dict) -> dict:
+    return {k: v for k, v in values.items() if v is not None}
+
+
+def _quote(value: str) -> str:
+    return urllib.parse.quote(value, safe="")

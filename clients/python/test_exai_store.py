@@ -1,0 +1,67 @@
+"""Tests of the Python client against a running exai-store (EXAI_STORE_URL, EXAI_STORE_API_KEY)."""
+import hashlib
+import os
+import tempfile
+import unittest
+import uuid
+
+from exai_store import ExaiStore, NotFound, TooLarge, Unauthorized
+
+
+class ClientTest(unittest.TestCase):
+
+    def setUp(self):
+        self.store = ExaiStore(retries=2, backoff=0.05)
+        self.cid = "py-" + uuid.uuid4().hex
+
+    def test_full_conversation(self):
+        session = self.store.create_session(self.cid, user_id="alice", title="Sums", metadata={"model": "glm-4.6"})
+        self.assertEqual(session["continuation_id"], self.cid)
+        self.assertEqual(self.store.create_session(self.cid, title="ignored")["title"], "Sums")
+        first = self.store.add_message(self.cid, "user", "What is 2 + 2?")
+        second = self.store.add_messages(self.cid, [{"role": "assistant", "content": "4"}, {"role": "user", "content": "Thanks"}])
+        self.assertEqual([first["seq"]] + [m["seq"] for m in second], [1, 2, 3])
+        self.assertEqual([m["content"] for m in self.store.get_messages(self.cid)], ["What is 2 + 2?", "4", "Thanks"])
+        self.assertEqual([m["seq"] for m in self.store.get_messages(self.cid, last=2)], [2, 3])
+        self.assertEqual(self.store.get_session(self.cid)["message_count"], 3)
+
+    def test_retried_append_is_stored_once(self):
+        key = str(uuid.uuid4())
+        first = self.store.add_message(self.cid, "user", "only once", idempotency_key=key)
+        again = self.store.add_message(self.cid, "user", "only once", idempotency_key=key)
+        self.assertEqual(first, again)
+        self.assertEqual(len(self.store.get_messages(self.cid)), 1)
+
+    def test_file_round_trip(self):
+        data = os.urandom(300_000)
+        with tempfile.NamedTemporaryFile(suffix=".bin", delete=False) as handle:
+            handle.write(data)
+        try:
+            meta = self.store.upload_file(handle.name, session_id=self.cid, purpose="assistants")
+            self.assertEqual(meta["sha256"], hashlib.sha256(data).hexdigest())
+            self.assertEqual(self.store.download_file(meta["id"]), data)
+            target = handle.name + ".down"
+            self.store.download_file(meta["id"], target)
+            with open(target, "rb") as back:
+                self.assertEqual(back.read(), data)
+            os.remove(target)
+            self.store.delete_file(meta["id"])
+            with self.assertRaises(NotFound):
+                self.store.get_file(meta["id"])
+        finally:
+            os.remove(handle.name)
+
+    def test_typed_errors_carry_problem_details(self):
+        with self.assertRaises(NotFound) as missing:
+            self.store.get_session("py-missing-" + uuid.uuid4().hex)
+        self.assertEqual(missing.exception.status, 404)
+        self.assertIn("does not exist", missing.exception.detail)
+        with self.assertRaises(TooLarge) as large:
+            self.store.add_message(self.cid, "user", "x" * (1024 * 1024 + 1))
+        self.assertEqual(large.exception.problem["status"], 413)
+        with self.assertRaises(Unauthorized):
+            ExaiStore(api_key="wrong-key-123", retries=0).get_session(self.cid)
+
+
+if __name__ == "__main__":
+    unittest.main()
