@@ -24,6 +24,15 @@ class OperationsTest {
     }
 
     @Test
+    void everyAnswerCarriesARequestId() {
+        given().header("X-Request-Id", "req-123").get("/q/health/live").then().header("X-Request-Id", "req-123");
+        Api.alpha().get("/sessions/" + Api.newId()).then().statusCode(404)
+                .header("X-Request-Id", org.hamcrest.Matchers.matchesPattern("[0-9a-f-]{36}"));
+        Api.alpha().header("X-Request-Id", "bad id with spaces").get("/sessions").then()
+                .header("X-Request-Id", org.hamcrest.Matchers.not("bad id with spaces"));
+    }
+
+    @Test
     void metricsCountCacheUse() {
         String cid = Api.newId();
         Api.alpha().body(Map.of("role", "user", "content", "x")).queryParam("create", true).post("/sessions/" + cid + "/messages").then().statusCode(201);
