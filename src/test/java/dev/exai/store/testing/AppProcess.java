@@ -15,8 +15,9 @@ import java.util.List;
 import java.util.Map;
 
 /**
- * The packaged service ({@code target/quarkus-app/quarkus-run.jar}) run as a real process, for tests that
- * restart it, run two at once, or kill it. Output goes to {@code target/it-logs/<name>.log}.
+ * The packaged service run as a real process, for tests that restart it, run two at once, or kill it: the jar
+ * ({@code target/quarkus-app/quarkus-run.jar}), or the native executable when the build sets
+ * {@code native.image.path} ({@code ./mvnw verify -Dnative}). Output goes to {@code target/it-logs/<name>.log}.
  */
 public final class AppProcess implements AutoCloseable {
 
@@ -38,12 +39,17 @@ public final class AppProcess implements AutoCloseable {
     /** The same with the JVM's heap option, for tests of memory use. */
     public static AppProcess start(String name, String database, String apiKeys, Map<String, String> extraEnv, String heap) {
         int port = TestServers.freePort();
+        String nativeImage = System.getProperty("native.image.path", "");
         Path jar = Path.of("target", "quarkus-app", "quarkus-run.jar");
-        if (!Files.exists(jar)) {
+        List<String> command;
+        if (!nativeImage.isBlank() && Files.isExecutable(Path.of(nativeImage))) {
+            command = List.of(nativeImage, heap);
+        } else if (Files.exists(jar)) {
+            command = new ArrayList<>(List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
+                    heap, "-jar", jar.toString()));
+        } else {
             throw new IllegalStateException("package the application first (./mvnw verify runs the ITs after packaging)");
         }
-        List<String> command = new ArrayList<>(List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
-                heap, "-jar", jar.toString()));
         ProcessBuilder builder = new ProcessBuilder(command);
         Map<String, String> env = new HashMap<>();
         env.put("QUARKUS_HTTP_PORT", Integer.toString(port));
