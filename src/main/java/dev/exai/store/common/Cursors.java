@@ -20,6 +20,18 @@ public final class Cursors {
                 .encodeToString(String.join(SEPARATOR, fields).getBytes(StandardCharsets.UTF_8));
     }
 
+    /** A cursor that holds a row offset (ranked lists, where a keyset does not exist); 0 for none. */
+    public static int offset(String cursor) {
+        if (cursor == null) {
+            return 0;
+        }
+        try {
+            return Integer.parseInt(decode(cursor, 1).get(0));
+        } catch (NumberFormatException e) {
+            throw ProblemException.badRequest("cursor is not one this service returned");
+        }
+    }
+
     /** The cursor's fields, or a 400 when it was not made by {@link #encode} with that many fields. */
     public static List<String> decode(String cursor, int fields) {
         try {

@@ -82,7 +82,7 @@ public class PerfResource {
             throw ProblemException.badRequest("granularity must be hour or day");
         }
         OffsetDateTime[] window = window(from, to);
-        int offset = offset(cursor);
+        int offset = Cursors.offset(cursor);
         return queries.buckets(Tenant.of(request), granularity, window[0], window[1], tool, model, provider, paramsHash, limit + 1, offset)
                 .map(items -> items.size() > limit
                         ? new Page<>(items.subList(0, limit), Cursors.encode(Integer.toString(offset + limit)))
@@ -133,16 +133,5 @@ public class PerfResource {
             throw ProblemException.badRequest("from must be before to");
         }
         return new OffsetDateTime[] {start, end};
-    }
-
-    private static int offset(String cursor) {
-        if (cursor == null) {
-            return 0;
-        }
-        try {
-            return Integer.parseInt(Cursors.decode(cursor, 1).get(0));
-        } catch (NumberFormatException e) {
-            throw ProblemException.badRequest("cursor is not one this service returned");
-        }
     }
 }

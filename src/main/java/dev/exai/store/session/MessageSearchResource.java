@@ -2,7 +2,6 @@ package dev.exai.store.session;
 
 import dev.exai.store.common.Cursors;
 import dev.exai.store.common.Page;
-import dev.exai.store.common.ProblemException;
 import dev.exai.store.common.Tenant;
 import io.smallrye.mutiny.Uni;
 import jakarta.validation.constraints.Max;
@@ -42,15 +41,7 @@ public class MessageSearchResource {
                                        @Min(value = 1, message = "limit must be between 1 and 100")
                                        @Max(value = 100, message = "limit must be between 1 and 100") int limit,
                                        @QueryParam("cursor") String cursor) {
-        int offset = 0;
-        if (cursor != null) {
-            try {
-                offset = Integer.parseInt(Cursors.decode(cursor, 1).get(0));
-            } catch (NumberFormatException e) {
-                throw ProblemException.badRequest("cursor is not one this service returned");
-            }
-        }
-        int from = offset;
+        int from = Cursors.offset(cursor);
         return sessions.search(Tenant.of(request), q, userId, limit + 1, from)
                 .map(hits -> hits.size() > limit
                         ? new Page<>(hits.subList(0, limit), Cursors.encode(Integer.toString(from + limit)))
