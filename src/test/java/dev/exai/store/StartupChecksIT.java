@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import dev.exai.store.testing.AppProcess;
+import dev.exai.store.testing.TcpProxy;
 import dev.exai.store.testing.TestServers;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -11,7 +12,10 @@ import java.time.Duration;
 import java.util.Map;
 import org.junit.jupiter.api.Test;
 
-/** The packaged service (prod profile) refuses to start without keys unless auth is turned off explicitly. */
+/**
+ * Start-up of the packaged service (prod profile): it refuses to start without keys unless auth is turned off
+ * explicitly, and it waits for a database that is not reachable yet instead of exiting.
+ */
 class StartupChecksIT {
 
     @Test
@@ -21,6 +25,22 @@ class StartupChecksIT {
             assertThatThrownBy(() -> app.awaitReady(Duration.ofSeconds(60))).hasMessageContaining("exited");
         }
         assertThat(Files.readString(Path.of("target", "it-logs", "no-keys.log"))).contains("EXAI_STORE_API_KEYS is empty");
+    }
+
+    @Test
+    void waitsForADatabaseThatIsNotReachableYet() throws Exception {
+        String database = TestServers.createDatabase("exai_startup");
+        try (TcpProxy postgres = new TcpProxy(TestServers.postgres())) {
+            postgres.cut();
+            Map<String, String> env = Map.of("QUARKUS_DATASOURCE_REACTIVE_URL", "postgresql://" + postgres.address() + "/" + database);
+            try (AppProcess app = AppProcess.start("late-database", database, "alpha:late-database-key", env)) {
+                Thread.sleep(4000);
+                assertThat(app.alive()).as("still waiting for PostgreSQL, not exited").isTrue();
+                postgres.restore();
+                app.awaitReady(Duration.ofSeconds(60));
+                app.as("late-database-key").put("/sessions/late").then().statusCode(201);
+            }
+        }
     }
 
     @Test
