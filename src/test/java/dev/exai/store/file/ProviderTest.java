@@ -102,11 +102,11 @@ class ProviderTest {
     void aProviderThatNeverAnswersGives502() {
         String id = FileApiTest.upload(FileApiTest.random(500, 15), "slow.pdf");
         fake.hang(true);
-        long started = System.nanoTime();
-        alpha().post("/files/" + id + "/providers/kimi").then().statusCode(502).body("detail", containsString("kimi"))
+        // the client gives up after 25 s, below the fake's 30 s hang: a service that waited for it fails here
+        alpha().config(io.restassured.config.RestAssuredConfig.config().httpClient(io.restassured.config.HttpClientConfig
+                        .httpClientConfig().setParam("http.socket.timeout", 25_000)))
+                .post("/files/" + id + "/providers/kimi").then().statusCode(502).body("detail", containsString("kimi"))
                 .body("detail", containsString("did not answer"));
-        assertThat(System.nanoTime() - started).as("bounded by timeout x attempts, far below the fake's 30 s hang")
-                .isLessThan(25_000_000_000L);
     }
 
     @Test
