@@ -94,6 +94,13 @@ public class PerfQueries {
         });
     }
 
+    /** The canonical parameters JSON of the tenant's hash, or null. */
+    Uni<String> params(String tenant, String hash) {
+        return db.run(pool -> pool.preparedQuery("SELECT params::text FROM perf_params WHERE tenant = $1 AND params_hash = $2")
+                .execute(Tuple.of(tenant, hash))
+                .map(rows -> rows.size() == 0 ? null : rows.iterator().next().getString(0)));
+    }
+
     private static List<String> group(Row r, List<String> groupBy) {
         return Arrays.asList(groupBy.contains("tool") ? r.getString("tool") : null, groupBy.contains("model") ? r.getString("model") : null,
                 groupBy.contains("provider") ? r.getString("provider") : null,

@@ -8,8 +8,6 @@ import dev.exai.store.common.ServiceClock;
 import dev.exai.store.common.Tenant;
 import dev.exai.store.common.Times;
 import io.smallrye.mutiny.Uni;
-import io.vertx.mutiny.sqlclient.Pool;
-import io.vertx.mutiny.sqlclient.Tuple;
 import jakarta.validation.constraints.Max;
 import jakarta.validation.constraints.Min;
 import jakarta.ws.rs.Consumes;
@@ -42,16 +40,13 @@ public class PerfResource {
     private final PerfQueries queries;
     private final RollupJob rollup;
     private final ServiceClock clock;
-    private final Pool pool;
 
-    public PerfResource(SampleRequests requests, SampleStore samples, PerfQueries queries, RollupJob rollup, ServiceClock clock,
-                        Pool pool) {
+    public PerfResource(SampleRequests requests, SampleStore samples, PerfQueries queries, RollupJob rollup, ServiceClock clock) {
         this.requests = requests;
         this.samples = samples;
         this.queries = queries;
         this.rollup = rollup;
         this.clock = clock;
-        this.pool = pool;
     }
 
     @POST
@@ -115,15 +110,10 @@ public class PerfResource {
     @Path("/params/{hash}")
     @Operation(summary = "The canonical parameters a params_hash stands for")
     public Uni<Response> params(@Context ContainerRequestContext request, @PathParam("hash") String hash) {
-        return pool.preparedQuery("SELECT params::text FROM perf_params WHERE tenant = $1 AND params_hash = $2")
-                .execute(Tuple.of(Tenant.of(request), hash))
-                .map(rows -> {
-                    if (rows.size() == 0) {
-                        throw ProblemException.notFound("params_hash " + hash.replaceAll("[^0-9a-f]", "?"));
-                    }
-                    return Response.ok("{\"params_hash\":\"" + hash + "\",\"params\":" + rows.iterator().next().getString(0) + "}",
-                            MediaType.APPLICATION_JSON_TYPE).build();
-                });
+        return queries.params(Tenant.of(request), hash)
+                .onItem().ifNull().failWith(() -> ProblemException.notFound("params_hash " + hash.replaceAll("[^0-9a-f]", "?")))
+                .map(params -> Response.ok("{\"params_hash\":\"" + hash + "\",\"params\":" + params + "}",
+                        MediaType.APPLICATION_JSON_TYPE).build());
     }
 
     private OffsetDateTime[] window(String from, String to) {
