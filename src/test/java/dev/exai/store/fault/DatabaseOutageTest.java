@@ -6,11 +6,11 @@ import static io.restassured.RestAssured.given;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.hamcrest.Matchers.equalTo;
 
+import dev.exai.store.testing.Api;
 import dev.exai.store.testing.StoreTestResource;
 import dev.exai.store.testing.TestServers;
 import io.quarkus.test.common.QuarkusTestResource;
 import io.quarkus.test.junit.QuarkusTest;
-import io.restassured.config.HttpClientConfig;
 import io.restassured.config.RestAssuredConfig;
 import java.util.Map;
 import java.util.Set;
@@ -27,8 +27,7 @@ import redis.clients.jedis.Jedis;
 @QuarkusTestResource(StoreTestResource.class)
 class DatabaseOutageTest {
 
-    private static final RestAssuredConfig BOUNDED = RestAssuredConfig.config().httpClient(HttpClientConfig.httpClientConfig()
-            .setParam("http.socket.timeout", 15_000).setParam("http.connection.timeout", 15_000));
+    private static final RestAssuredConfig BOUNDED = Api.bounded(15_000);
 
     @AfterEach
     void restore() {

@@ -4,11 +4,11 @@ import static dev.exai.store.testing.Api.alpha;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.hamcrest.Matchers.equalTo;
 
+import dev.exai.store.testing.Api;
 import dev.exai.store.testing.StoreTestResource;
 import dev.exai.store.testing.TestServers;
 import io.quarkus.test.common.QuarkusTestResource;
 import io.quarkus.test.junit.QuarkusTest;
-import io.restassured.config.HttpClientConfig;
 import io.restassured.config.RestAssuredConfig;
 import java.sql.ResultSet;
 import java.util.ArrayList;
@@ -33,9 +33,7 @@ import redis.clients.jedis.Jedis;
 @QuarkusTestResource(StoreTestResource.class)
 class StoreFaultsTest {
 
-    /** A hang fails the request instead of the test run. */
-    private static final RestAssuredConfig BOUNDED = RestAssuredConfig.config().httpClient(HttpClientConfig.httpClientConfig()
-            .setParam("http.socket.timeout", 15_000).setParam("http.connection.timeout", 15_000));
+    private static final RestAssuredConfig BOUNDED = Api.bounded(15_000);
 
     @AfterEach
     void restore() {
@@ -115,8 +113,7 @@ class StoreFaultsTest {
             jedis.clientPause(3000);
         }
         // answered from PostgreSQL while Redis does not answer (the client's 2 s bound turns a hang into a failure)
-        RestAssuredConfig quick = RestAssuredConfig.config().httpClient(HttpClientConfig.httpClientConfig()
-                .setParam("http.socket.timeout", 2_000));
+        RestAssuredConfig quick = Api.bounded(2_000);
         alpha().config(quick).body(Map.of("role", "user", "content", "during")).post("/sessions/" + cid + "/messages").then().statusCode(201);
         alpha().config(quick).get("/sessions/" + cid + "/messages").then().statusCode(200).header("X-Cache", "miss")
                 .body("items.content", equalTo(List.of("before", "during")));

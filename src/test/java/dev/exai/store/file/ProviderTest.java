@@ -103,8 +103,7 @@ class ProviderTest {
         String id = FileApiTest.upload(FileApiTest.random(500, 15), "slow.pdf");
         fake.hang(true);
         // the client gives up after 25 s, below the fake's 30 s hang: a service that waited for it fails here
-        alpha().config(io.restassured.config.RestAssuredConfig.config().httpClient(io.restassured.config.HttpClientConfig
-                        .httpClientConfig().setParam("http.socket.timeout", 25_000)))
+        alpha().config(dev.exai.store.testing.Api.bounded(25_000))
                 .post("/files/" + id + "/providers/kimi").then().statusCode(502).body("detail", containsString("kimi"))
                 .body("detail", containsString("did not answer"));
     }

@@ -2,6 +2,8 @@ package dev.exai.store.testing;
 
 import static io.restassured.RestAssured.given;
 
+import io.restassured.config.HttpClientConfig;
+import io.restassured.config.RestAssuredConfig;
 import io.restassured.http.ContentType;
 import io.restassured.specification.RequestSpecification;
 import java.util.UUID;
@@ -29,6 +31,12 @@ public final class Api {
 
     public static RequestSpecification as(String key) {
         return given().header("Authorization", "Bearer " + key).contentType(ContentType.JSON);
+    }
+
+    /** A client that gives up after {@code millis}: a service that hangs fails the request, not the test run. */
+    public static RestAssuredConfig bounded(int millis) {
+        return RestAssuredConfig.config().httpClient(HttpClientConfig.httpClientConfig()
+                .setParam("http.socket.timeout", millis).setParam("http.connection.timeout", millis));
     }
 
     public static String newId() {
