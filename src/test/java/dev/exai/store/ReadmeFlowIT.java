@@ -1,0 +1,8 @@
+package dev.exai.store;
+
+import io.quarkus.test.junit.QuarkusIntegrationTest;
+
+/** {@link ReadmeFlowTest} against the packaged application (the jar, or the native executable with {@code -Dnative}). */
+@QuarkusIntegrationTest
+class ReadmeFlowIT extends ReadmeFlowTest {
+}

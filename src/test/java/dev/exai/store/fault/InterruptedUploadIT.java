@@ -1,0 +1,8 @@
+package dev.exai.store.fault;
+
+import io.quarkus.test.junit.QuarkusIntegrationTest;
+
+/** {@link InterruptedUploadTest} against the packaged application (the jar, or the native executable with {@code -Dnative}). */
+@QuarkusIntegrationTest
+class InterruptedUploadIT extends InterruptedUploadTest {
+}
