@@ -5,6 +5,7 @@ import dev.exai.store.common.Page;
 import dev.exai.store.common.ProblemException;
 import io.smallrye.mutiny.Uni;
 import io.smallrye.mutiny.infrastructure.Infrastructure;
+import io.vertx.mutiny.sqlclient.SqlConnection;
 import jakarta.enterprise.context.ApplicationScoped;
 import java.io.IOException;
 import java.nio.file.Files;
@@ -12,12 +13,14 @@ import java.time.Duration;
 import java.util.Map;
 import java.util.UUID;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.function.Function;
 import java.util.function.Supplier;
 
 /**
  * The files capability's units of work. Metadata is committed in PostgreSQL together with the blob it names
  * (under the blob's lock), cached in Redis, and provider work happens at most once per file and provider:
- * concurrent calls in this instance share one attempt, and the stored provider file id and text answer every
+ * concurrent calls in this instance share one attempt, calls on other replicas wait on the (file, provider)
+ * advisory lock that the attempt's transaction holds, and the stored provider file id and text answer every
  * later call.
  */
 @ApplicationScoped
@@ -129,9 +132,9 @@ public class FileService {
 
     private Uni<Stored> upload(String tenant, FileView file, ModelProviders.Provider provider) {
         UUID id = UUID.fromString(file.id());
-        return store.provider(id, provider.name()).chain(existing -> {
+        return underProviderLock(id, provider, conn -> store.provider(conn, id, provider.name()).chain(existing -> {
             if (existing != null) {
-                return get(tenant, id).map(view -> new Stored(view, false));
+                return Uni.createFrom().item(false);
             }
             return blocking(() -> blobs.localCopy(file.sha256()))
                     .chain(copy -> providers.upload(provider, copy, file.filename(), file.contentType())
@@ -139,10 +142,9 @@ public class FileService {
                                 blobs.release(copy);
                                 return null;
                             })))
-                    .chain(providerFileId -> db.inTransaction(conn -> store.saveProvider(conn, id, provider.name(), providerFileId)))
-                    .chain(() -> get(tenant, id))
-                    .map(view -> new Stored(view, true));
-        });
+                    .chain(providerFileId -> store.saveProvider(conn, id, provider.name(), providerFileId))
+                    .replaceWith(true);
+        })).chain(created -> get(tenant, id).map(view -> new Stored(view, created)));
     }
 
     /** The provider's extracted text, fetched once and then served from PostgreSQL; 404 before an upload. */
@@ -154,8 +156,19 @@ public class FileService {
                         "file " + id + " has not been uploaded to " + provider.name() + "; POST /files/" + id + "/providers/" + provider.name() + " first"))
                 .chain(row -> row.extractedText() != null
                         ? Uni.createFrom().item(row.extractedText())
-                        : once(id + ":" + provider.name() + ":text", () -> providers.extractedText(provider, row.fileId())
-                                .call(text -> db.inTransaction(conn -> store.saveText(conn, id, provider.name(), text)))));
+                        : once(id + ":" + provider.name() + ":text", () -> underProviderLock(id, provider,
+                                conn -> store.provider(conn, id, provider.name()).chain(locked -> locked.extractedText() != null
+                                        ? Uni.createFrom().item(locked.extractedText())
+                                        : providers.extractedText(provider, locked.fileId())
+                                                .call(text -> store.saveText(conn, id, provider.name(), text))))));
+    }
+
+    /**
+     * Runs provider work in a transaction holding the file's lock for that provider, so replicas asked at once
+     * call the provider once: the others wait, then find what the first stored.
+     */
+    private <T> Uni<T> underProviderLock(UUID id, ModelProviders.Provider provider, Function<SqlConnection, Uni<T>> work) {
+        return db.inTransaction(providers.longestCall(), conn -> store.lockProvider(conn, id, provider.name()).chain(() -> work.apply(conn)));
     }
 
     /** Shares one in-flight attempt among concurrent callers with the same key. */

@@ -51,6 +51,11 @@ public class ModelProviders {
         this.providers = Map.of("kimi", provider("kimi", config.providers().kimi()), "glm", provider("glm", config.providers().glm()));
     }
 
+    /** The longest one call (upload or text) can take with every attempt and back-off, to bound work that waits on it. */
+    Duration longestCall() {
+        return timeout.multipliedBy(retries + 1L).plus(MAX_RETRY_AFTER.multipliedBy(retries)).plusSeconds(5);
+    }
+
     /** The provider of that name, or a 404 for a name this service does not know. */
     Provider named(String name) {
         Provider provider = providers.get(name);

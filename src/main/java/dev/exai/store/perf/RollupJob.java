@@ -18,6 +18,7 @@ import io.vertx.mutiny.sqlclient.Tuple;
 import jakarta.enterprise.context.ApplicationScoped;
 import jakarta.enterprise.event.Observes;
 import java.time.Duration;
+import java.time.Instant;
 import java.time.LocalDate;
 import java.time.OffsetDateTime;
 import java.time.ZoneOffset;
@@ -97,16 +98,24 @@ public class RollupJob {
 
     private Uni<Report> work() {
         OffsetDateTime now = clock.now();
+        Instant started = Instant.now();
         LocalDate today = now.toLocalDate();
         long[] rows = {0};
-        return samples.ensurePartitions(today.minusDays(config.rawRetention().toDays() + 1), today.plusDays(2))
+        List<String> buckets = new ArrayList<>();
+        return samples.ensurePartitions(now.minus(config.rawRetention()).toLocalDate(), today.plusDays(2))
                 .chain(() -> dirty("SELECT hour, version FROM perf_dirty_hours WHERE hour + interval '1 hour' <= $1 ORDER BY hour", now))
                 .chain(hours -> Multi.createFrom().iterable(hours)
-                        .onItem().transformToUniAndConcatenate(h -> rollHour(h.start(), h.version()).invoke(n -> rows[0] += n))
+                        .onItem().transformToUniAndConcatenate(h -> rollHour(h.start(), h.version()).invoke(n -> {
+                            rows[0] += n;
+                            buckets.add("hour " + h.start());
+                        }))
                         .collect().asList().map(List::size))
                 .chain(hoursRolled -> dirty("SELECT day, version FROM perf_dirty_days WHERE day + interval '1 day' <= $1 ORDER BY day", now)
                         .chain(days -> Multi.createFrom().iterable(days)
-                                .onItem().transformToUniAndConcatenate(d -> rollDay(d.start(), d.version()).invoke(n -> rows[0] += n))
+                                .onItem().transformToUniAndConcatenate(d -> rollDay(d.start(), d.version()).invoke(n -> {
+                                    rows[0] += n;
+                                    buckets.add("day " + d.start());
+                                }))
                                 .collect().asList().map(List::size))
                         .chain(daysRolled -> retention(now).map(r -> new Report(true, hoursRolled, daysRolled, rows[0],
                                 r[0], r[1], r[2], r[3]))))
@@ -115,7 +124,8 @@ public class RollupJob {
                     rowsRolled.increment(report.rowsWritten());
                     partitionsDropped.increment(report.partitionsDropped());
                     if (report.hoursRolled() + report.daysRolled() + report.partitionsDropped() > 0) {
-                        LOG.infof("rollup: %s", report);
+                        // the interval and the buckets let an operator (and ScaleOutIT) see that runs never overlap
+                        LOG.infof("rollup from %s to %s rolled %s: %s", started, Instant.now(), buckets, report);
                     }
                 });
     }

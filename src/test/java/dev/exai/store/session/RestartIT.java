@@ -46,6 +46,7 @@ class RestartIT {
             second.as(KEY).get("/files/" + fileId).then().statusCode(200).body("filename", equalTo("kept.txt"))
                     .body("size", equalTo(bytes.length));
             assertThat(second.as(KEY).get("/files/" + fileId + "/content").then().statusCode(200).extract().asByteArray()).isEqualTo(bytes);
+            second.awaitRedisInUse(Duration.ofSeconds(20)); // a started instance takes a new cache generation first
             String miss = second.as(KEY).get("/sessions/" + cid + "/messages").then().statusCode(200).header("X-Cache", "miss")
                     .body("items.content", equalTo(List.of("one", "two", "three"))).extract().asString();
             String hit = second.as(KEY).get("/sessions/" + cid + "/messages").then().statusCode(200).header("X-Cache", "hit")

@@ -88,6 +88,18 @@ public final class AppProcess implements AutoCloseable {
         throw new IllegalStateException(name + " was not ready within " + limit);
     }
 
+    /** Waits until readiness reports Redis in use ({@code "status": "up"}), not degraded. */
+    public void awaitRedisInUse(Duration limit) {
+        long deadline = System.nanoTime() + limit.toNanos();
+        while (System.nanoTime() < deadline) {
+            if (given().baseUri(url()).get("/q/health/ready").asString().replace(" ", "").contains("\"status\":\"up\"")) {
+                return;
+            }
+            sleep(100);
+        }
+        throw new IllegalStateException(name + " did not use Redis within " + limit);
+    }
+
     /** The process's peak resident set size in KiB (VmHWM), on Linux. */
     public long peakRssKib() {
         try {

@@ -33,6 +33,7 @@ public final class FakeProviders {
     private final AtomicInteger failuresLeft = new AtomicInteger();
     private volatile int failureStatus = 500;
     private volatile boolean hang;
+    private volatile long uploadMillis;
     private final ConcurrentHashMap<String, String> names = new ConcurrentHashMap<>();
 
     private FakeProviders() throws IOException {
@@ -68,7 +69,13 @@ public final class FakeProviders {
         this.hang = hang;
     }
 
+    /** Each upload takes this long, so that calls from several replicas overlap. */
+    public void slowUploads(long millis) {
+        this.uploadMillis = millis;
+    }
+
     public void reset() {
+        uploadMillis = 0;
         uploads.set(0);
         contentFetches.set(0);
         badRequests.set(0);
@@ -119,6 +126,13 @@ public final class FakeProviders {
     private void upload(HttpExchange exchange) throws IOException {
         String type = exchange.getRequestHeaders().getFirst("Content-Type");
         byte[] body = exchange.getRequestBody().readAllBytes();
+        if (uploadMillis > 0) {
+            try {
+                Thread.sleep(uploadMillis);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+        }
         String text = new String(body, StandardCharsets.ISO_8859_1);
         Matcher filename = FILENAME.matcher(text);
         boolean purpose = text.matches("(?s).*name=\"purpose\"\\r\\n(?:[^\\r\\n]*\\r\\n)*\\r\\nfile-extract\\r\\n.*");
