@@ -60,17 +60,18 @@ class ScaleOutIT {
     private static String database;
     private static AppProcess a;
     private static AppProcess b;
+    private static Map<String, String> env;
 
     @BeforeAll
     static void startTwoReplicasOnARedisCluster() throws IOException {
         assumeTrue(RedisCluster.available(), "redis-server and redis-cli are needed for the Redis Cluster (.ci/run installs them)");
         cluster = RedisCluster.start(3);
-        for (String name : List.of("scale-a", "scale-b", "scale-alone")) {
+        for (String name : List.of("scale-a", "scale-b", "scale-c", "scale-alone")) {
             Files.deleteIfExists(Path.of("target", "it-logs", name + ".log"));
         }
         database = TestServers.createDatabase("exai_scale");
         Path files = Files.createTempDirectory("exai-shared-files");
-        Map<String, String> env = new HashMap<>();
+        env = new HashMap<>();
         env.put("QUARKUS_REDIS_CLIENT_TYPE", "cluster");
         env.put("QUARKUS_REDIS_HOSTS", cluster.hosts());
         env.put("EXAI_STORE_FILES_DIR", files.toString());
@@ -246,14 +247,15 @@ class ScaleOutIT {
             workers.add(pool.submit(() -> {
                 while (running.get()) {
                     Map<String, Long> before = new HashMap<>(acknowledged);
-                    Response read = reader.as(KEY).get("/sessions/" + cid + "/messages?limit=1000");
-                    if (read.statusCode() != 200) {
+                    Set<String> seen;
+                    try {
+                        seen = contents(reader, cid);
+                    } catch (AssertionError e) {
                         synchronized (failures) {
-                            failures.add("read: " + read.statusCode());
+                            failures.add("read: " + e.getMessage());
                         }
                         continue;
                     }
-                    Set<String> seen = new HashSet<>(read.jsonPath().getList("items.content"));
                     for (String content : before.keySet()) {
                         if (!seen.contains(content)) {
                             synchronized (failures) {
@@ -321,6 +323,58 @@ class ScaleOutIT {
 
     @Test
     @Order(8)
+    void aReplicaJoiningDuringAppendsReadsCompleteHistoriesFromItsFirstRequest() throws Exception {
+        String cid = Api.newId();
+        a.as(KEY).put("/sessions/" + cid).then().statusCode(201);
+        Map<String, Long> acknowledged = new ConcurrentHashMap<>();
+        AtomicBoolean running = new AtomicBoolean(true);
+        ExecutorService pool = Executors.newFixedThreadPool(4);
+        List<Future<?>> writers = new ArrayList<>();
+        for (int w = 0; w < 4; w++) {
+            int writer = w;
+            writers.add(pool.submit(() -> {
+                for (int i = 0; running.get(); i++) {
+                    String content = "writer " + writer + " message " + i;
+                    Response response = a.as(KEY).body(Map.of("role", "user", "content", content)).post("/sessions/" + cid + "/messages");
+                    assertThat(response.statusCode()).isEqualTo(201);
+                    acknowledged.put(content, response.jsonPath().getLong("seq"));
+                    Thread.sleep(40);
+                }
+                return null;
+            }));
+        }
+        List<String> failures = new ArrayList<>();
+        try (AppProcess joining = AppProcess.start("scale-c", database, "alpha:" + KEY, env)) {
+            // a new replica takes a new cache generation; it must not read it while A still writes the old one
+            long deadline = System.nanoTime() + Duration.ofSeconds(90).toNanos();
+            int reads = 0;
+            while (reads < 40 && System.nanoTime() < deadline) {
+                Map<String, Long> before = new HashMap<>(acknowledged);
+                Set<String> seen;
+                try {
+                    seen = contents(joining, cid);
+                } catch (Exception notListeningYet) { // RestAssured throws ConnectException undeclared
+                    Thread.sleep(20);
+                    continue;
+                }
+                int read = ++reads;
+                before.keySet().stream().filter(c -> !seen.contains(c)).forEach(c -> failures.add("read " + read + " lacks " + c));
+                Thread.sleep(25);
+            }
+            assertThat(reads).isEqualTo(40);
+        } finally {
+            running.set(false);
+            for (Future<?> writer : writers) {
+                writer.get();
+            }
+            pool.shutdown();
+        }
+        assertThat(failures).isEmpty();
+        assertCompleteHistory(b, cid, acknowledged);
+    }
+
+    @Test
+    @Order(9)
     void twoReplicasRollingUpEverySecondAgreeWithOneRunAlone() throws Exception {
         OffsetDateTime hour = OffsetDateTime.now(ZoneOffset.UTC).truncatedTo(ChronoUnit.HOURS);
         Random random = new Random(8);
@@ -474,6 +528,22 @@ class ScaleOutIT {
         }
         acknowledged.forEach((content, seq) -> assertThat(stored.get(content)).as(content).isEqualTo(seq));
         assertThat(stored).hasSameSizeAs(acknowledged);
+    }
+
+    /** Every message's content, read page by page (the pages are read after the call starts). */
+    private static Set<String> contents(AppProcess via, String cid) {
+        Set<String> contents = new HashSet<>();
+        long after = 0;
+        while (true) {
+            Response page = via.as(KEY).get("/sessions/" + cid + "/messages?limit=1000&after_seq=" + after);
+            assertThat(page.statusCode()).as("history page").isEqualTo(200);
+            List<Map<String, Object>> items = page.jsonPath().getList("items");
+            if (items.isEmpty()) {
+                return contents;
+            }
+            items.forEach(item -> contents.add((String) item.get("content")));
+            after = ((Number) items.get(items.size() - 1).get("seq")).longValue();
+        }
     }
 
     private static void awaitCacheHit(AppProcess via, String cid) throws InterruptedException {

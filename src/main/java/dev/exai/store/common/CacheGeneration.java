@@ -9,6 +9,8 @@ import io.vertx.mutiny.sqlclient.Tuple;
 import jakarta.enterprise.context.ApplicationScoped;
 import jakarta.enterprise.event.Observes;
 import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.concurrent.atomic.AtomicBoolean;
 import org.jboss.logging.Logger;
 
@@ -22,12 +24,16 @@ import org.jboss.logging.Logger;
  * using Redis before the request is answered), when a probe finds a Redis master not answering, and at start-up
  * (a crash may have hidden a failure). Keys of a retired generation are never read again and simply expire.
  *
- * <p>Every replica must agree on the generation, or one replica's appends would land in keys another no longer
- * reads. So each replica holds a lease: PostgreSQL confirms the generation every {@code exai-store.cache.check-every},
- * and a replica uses Redis only while its last confirmation is younger than the lease (two check periods, less
- * the Redis call timeout, so a call never outlives it). A new generation is used by nobody until one lease
- * has passed since it was taken; by then every replica's lease on the old one has run out. During that quiet
- * period, and whenever a replica cannot confirm its lease, reads and writes go to PostgreSQL alone.
+ * <p>Replicas learn of a new generation only when they next ask PostgreSQL, so for a while some read the old
+ * generation and some the new; a write that reached only one of them would be missing from reads of the other.
+ * So each replica holds a lease: PostgreSQL confirms the generation every {@code exai-store.cache.check-every},
+ * and a replica reads Redis only while its last confirmation is younger than the lease (two check periods, less
+ * the Redis call timeout, so a call never outlives it). A new generation is read by nobody until one lease has
+ * passed since it was taken, by when every lease on the older ones has run out; and until then every write
+ * goes to all generations from the oldest one a replica may still read ({@code readable_from}) to the newest.
+ * A write made with a lapsed lease first asks PostgreSQL again. What remains: a replica whose own Redis calls
+ * fail cannot write, so its appends can be missing from other replicas' reads until they adopt the generation it
+ * retired, at most one lease later.
  *
  * <p>The probe is {@code DBSIZE}, which the Redis Cluster client sends to every master: a master that stops
  * answering is noticed within one check even when no request touched its slots, so the generation has moved
@@ -38,8 +44,11 @@ import org.jboss.logging.Logger;
 public class CacheGeneration {
 
     private static final Logger LOG = Logger.getLogger(CacheGeneration.class);
-    private static final String READ = "SELECT store_id, generation, (extract(epoch FROM now() - advanced_at) * 1000)::bigint AS age_ms "
-            + "FROM cache_generation";
+    private static final String COLUMNS = "store_id, generation, readable_from, (extract(epoch FROM now() - advanced_at) * 1000)::bigint AS age_ms";
+    private static final String READ = "SELECT " + COLUMNS + " FROM cache_generation";
+    /** The generations from readable_from up stay in use for one lease after the last move. */
+    private static final String ADVANCE = "UPDATE cache_generation SET generation = generation + 1, advanced_at = now(), "
+            + "readable_from = CASE WHEN now() - advanced_at < $1::bigint * interval '1 millisecond' THEN readable_from ELSE generation END";
 
     private final Database db;
     private final ReactiveRedisDataSource redis;
@@ -48,6 +57,8 @@ public class CacheGeneration {
     private final AtomicBoolean checking = new AtomicBoolean();
     private volatile String prefix;
     private volatile long generation;
+    private volatile long readableFrom;
+    private volatile long olderInUseUntil;
     private volatile long usableFrom;
     private volatile long leaseUntil;
     private volatile boolean healthy;
@@ -64,6 +75,29 @@ public class CacheGeneration {
     public long current() {
         long now = System.nanoTime();
         return healthy && now - usableFrom >= 0 && leaseUntil - now > 0 ? generation : 0;
+    }
+
+    /**
+     * The key prefixes a write must reach: the current generation and the older ones a replica may still read;
+     * empty when this replica cannot write to Redis now. With a lapsed lease, asks PostgreSQL first.
+     */
+    public Uni<List<String>> writePrefixes() {
+        if (!healthy) {
+            return Uni.createFrom().item(List.of());
+        }
+        if (leaseUntil - System.nanoTime() > 0) {
+            return Uni.createFrom().item(writable());
+        }
+        return renew().map(v -> writable()).onFailure().recoverWithItem(e -> writable());
+    }
+
+    private List<String> writable() {
+        long from = olderInUseUntil - System.nanoTime() > 0 ? readableFrom : generation;
+        List<String> prefixes = new ArrayList<>();
+        for (long gen = from; gen <= generation; gen++) {
+            prefixes.add(prefix(gen));
+        }
+        return prefixes;
     }
 
     /** The key prefix of a generation: {@code exai:<store id>:<generation>:}, unique across databases. */
@@ -90,8 +124,7 @@ public class CacheGeneration {
         try {
             long started = System.nanoTime();
             everyMasterAnswers()
-                    .chain(() -> db.run(pool -> pool.query("UPDATE cache_generation SET generation = generation + 1, advanced_at = now() "
-                            + "RETURNING store_id, generation, 0::bigint AS age_ms").execute()))
+                    .chain(() -> db.run(pool -> pool.preparedQuery(ADVANCE + " RETURNING " + COLUMNS).execute(Tuple.of(leaseMillis()))))
                     .invoke(rows -> {
                         adopt(rows.iterator().next(), started);
                         healthy = true;
@@ -136,8 +169,7 @@ public class CacheGeneration {
 
     /** Moves the generation past {@code gen}, unless another replica already has. */
     private Uni<Void> retire(long gen) {
-        return db.run(pool -> pool.preparedQuery("UPDATE cache_generation SET generation = generation + 1, advanced_at = now() "
-                        + "WHERE generation = $1").execute(Tuple.of(gen)))
+        return db.run(pool -> pool.preparedQuery(ADVANCE + " WHERE generation = $2").execute(Tuple.of(leaseMillis(), gen)))
                 .replaceWithVoid();
     }
 
@@ -149,14 +181,20 @@ public class CacheGeneration {
         long answered = System.nanoTime();
         prefix = "exai:" + row.getString("store_id") + ":";
         long stored = row.getLong("generation");
+        long quiet = Math.max(0, leaseNanos - Duration.ofMillis(Math.max(0, row.getLong("age_ms"))).toNanos());
+        readableFrom = row.getLong("readable_from");
+        olderInUseUntil = answered + quiet;
         if (stored > generation) {
-            long ageNanos = Duration.ofMillis(Math.max(0, row.getLong("age_ms"))).toNanos();
-            usableFrom = answered + Math.max(0, leaseNanos - ageNanos);
+            usableFrom = answered + quiet;
             generation = stored;
         }
         if (stored == generation) {
             leaseUntil = started + leaseNanos - timeout.toNanos();
         }
+    }
+
+    private long leaseMillis() {
+        return Duration.ofNanos(leaseNanos).toMillis();
     }
 
     private Uni<Void> everyMasterAnswers() {

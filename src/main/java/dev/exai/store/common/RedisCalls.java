@@ -35,7 +35,7 @@ public class RedisCalls {
         this.errors = Counter.builder("exai.store.redis.errors").description("Redis calls that failed or timed out").register(metrics);
     }
 
-    /** The key prefix to use now, or null when Redis must not be used (the call is counted as a fallback). */
+    /** The key prefix to read now, or null when Redis must not be read (the call is counted as a fallback). */
     public String prefix() {
         long gen = generation.current();
         if (gen == 0) {
@@ -43,6 +43,15 @@ public class RedisCalls {
             return null;
         }
         return generation.prefix(gen);
+    }
+
+    /** The key prefixes a write must reach (see {@link CacheGeneration#writePrefixes()}); empty when Redis must not be written. */
+    public Uni<List<String>> writePrefixes() {
+        return generation.writePrefixes().invoke(prefixes -> {
+            if (prefixes.isEmpty()) {
+                fallbacks.increment();
+            }
+        });
     }
 
     /** Runs a script; on a server that does not know it yet, sends its source. */

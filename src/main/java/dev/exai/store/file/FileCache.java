@@ -18,12 +18,14 @@ import java.util.UUID;
 @ApplicationScoped
 public class FileCache {
 
-    /** ARGV: ttl, version, json. */
+    /** KEYS: the file's key in each generation written. ARGV: ttl, version, json. */
     private static final Script WRITE = Script.of("""
-            if tonumber(ARGV[2]) >= tonumber(redis.call('HGET', KEYS[1], 'ver') or '-1') then
-              redis.call('HSET', KEYS[1], 'ver', ARGV[2], 'file', ARGV[3])
+            for _, key in ipairs(KEYS) do
+              if tonumber(ARGV[2]) >= tonumber(redis.call('HGET', key, 'ver') or '-1') then
+                redis.call('HSET', key, 'ver', ARGV[2], 'file', ARGV[3])
+              end
+              redis.call('EXPIRE', key, ARGV[1])
             end
-            redis.call('EXPIRE', KEYS[1], ARGV[1])
             return 1
             """);
 
@@ -49,21 +51,19 @@ public class FileCache {
     }
 
     Uni<Void> write(String tenant, FileView file) {
-        String prefix = redis.prefix();
-        if (prefix == null) {
-            return Uni.createFrom().voidItem();
-        }
-        return redis.eval(WRITE, List.of(key(prefix, tenant, UUID.fromString(file.id()))),
-                        List.of(ttlSeconds, Integer.toString(file.providers().size()), toJson(file)))
-                .replaceWithVoid().onFailure().recoverWithNull();
+        UUID id = UUID.fromString(file.id());
+        return redis.writePrefixes().chain(prefixes -> prefixes.isEmpty()
+                ? Uni.createFrom().voidItem()
+                : redis.eval(WRITE, prefixes.stream().map(p -> key(p, tenant, id)).toList(),
+                                List.of(ttlSeconds, Integer.toString(file.providers().size()), toJson(file)))
+                        .replaceWithVoid().onFailure().recoverWithNull());
     }
 
     Uni<Void> evict(String tenant, UUID id) {
-        String prefix = redis.prefix();
-        if (prefix == null) {
-            return Uni.createFrom().voidItem();
-        }
-        return redis.command("DEL", key(prefix, tenant, id)).replaceWithVoid().onFailure().recoverWithNull();
+        return redis.writePrefixes().chain(prefixes -> prefixes.isEmpty()
+                ? Uni.createFrom().voidItem()
+                : redis.command("DEL", prefixes.stream().map(p -> key(p, tenant, id)).toArray(String[]::new))
+                        .replaceWithVoid().onFailure().recoverWithNull());
     }
 
     String toJson(FileView file) {

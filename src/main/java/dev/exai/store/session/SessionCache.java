@@ -33,20 +33,23 @@ import java.util.List;
 @ApplicationScoped
 public class SessionCache {
 
-    /** ARGV: ttl, version, session json, expiry, count, then score/member pairs to add. */
+    /** KEYS: meta/msgs pairs, one per generation written. ARGV: ttl, version, session json, expiry, count, then score/member pairs. */
     private static final Script WRITE = Script.of("""
-            if tonumber(ARGV[2]) > tonumber(redis.call('HGET', KEYS[1], 'ver') or '-1') then
-              redis.call('HSET', KEYS[1], 'ver', ARGV[2], 'session', ARGV[3], 'exp', ARGV[4])
+            for k = 1, #KEYS, 2 do
+              local meta, msgs = KEYS[k], KEYS[k + 1]
+              if tonumber(ARGV[2]) > tonumber(redis.call('HGET', meta, 'ver') or '-1') then
+                redis.call('HSET', meta, 'ver', ARGV[2], 'session', ARGV[3], 'exp', ARGV[4])
+              end
+              local known = redis.call('HGET', meta, 'count')
+              if not known or tonumber(ARGV[5]) > tonumber(known) then
+                redis.call('HSET', meta, 'count', ARGV[5])
+              end
+              for i = 6, #ARGV, 1000 do
+                redis.call('ZADD', msgs, unpack(ARGV, i, math.min(i + 999, #ARGV)))
+              end
+              redis.call('EXPIRE', meta, ARGV[1])
+              redis.call('EXPIRE', msgs, ARGV[1])
             end
-            local known = redis.call('HGET', KEYS[1], 'count')
-            if not known or tonumber(ARGV[5]) > tonumber(known) then
-              redis.call('HSET', KEYS[1], 'count', ARGV[5])
-            end
-            for i = 6, #ARGV, 1000 do
-              redis.call('ZADD', KEYS[2], unpack(ARGV, i, math.min(i + 999, #ARGV)))
-            end
-            redis.call('EXPIRE', KEYS[1], ARGV[1])
-            redis.call('EXPIRE', KEYS[2], ARGV[1])
             return 1
             """);
 
@@ -120,10 +123,12 @@ public class SessionCache {
 
     /** Records a session's new state and the messages it gained (possibly none). Never fails. */
     Uni<Void> write(String tenant, String cid, StoredSession session, List<Message> added) {
-        String prefix = redis.prefix();
-        if (prefix == null) {
-            return Uni.createFrom().voidItem();
-        }
+        return redis.writePrefixes().chain(prefixes -> prefixes.isEmpty()
+                ? Uni.createFrom().voidItem()
+                : redis.eval(WRITE, keys(prefixes, tenant, cid), writeArgs(session, added)).replaceWithVoid().onFailure().recoverWithNull());
+    }
+
+    private List<String> writeArgs(StoredSession session, List<Message> added) {
         boolean withMessages = session.view().messageCount() <= maxMessages;
         List<String> args = new ArrayList<>(5 + 2 * added.size());
         args.add(ttlSeconds);
@@ -141,7 +146,7 @@ public class SessionCache {
             args.add(Long.toString(m.seq()));
             args.add(text);
         }
-        return redis.eval(WRITE, keys(prefix, tenant, cid), args).replaceWithVoid().onFailure().recoverWithNull();
+        return args;
     }
 
     /** Re-warms the cache with a session's whole history read from PostgreSQL, when it is small enough. */
@@ -151,12 +156,9 @@ public class SessionCache {
 
     /** Forgets a session (deleted). Never fails; a failure retires the generation instead. */
     Uni<Void> evict(String tenant, String cid) {
-        String prefix = redis.prefix();
-        if (prefix == null) {
-            return Uni.createFrom().voidItem();
-        }
-        List<String> keys = keys(prefix, tenant, cid);
-        return redis.command("DEL", keys.get(0), keys.get(1)).replaceWithVoid().onFailure().recoverWithNull();
+        return redis.writePrefixes().chain(prefixes -> prefixes.isEmpty()
+                ? Uni.createFrom().voidItem()
+                : redis.command("DEL", keys(prefixes, tenant, cid).toArray(String[]::new)).replaceWithVoid().onFailure().recoverWithNull());
     }
 
     int maxMessages() {
@@ -174,5 +176,11 @@ public class SessionCache {
     private static List<String> keys(String prefix, String tenant, String cid) {
         String base = prefix + "{" + tenant + ":" + cid + "}:";
         return List.of(base + "meta", base + "msgs");
+    }
+
+    private static List<String> keys(List<String> prefixes, String tenant, String cid) {
+        List<String> keys = new ArrayList<>(2 * prefixes.size());
+        prefixes.forEach(prefix -> keys.addAll(keys(prefix, tenant, cid)));
+        return keys;
     }
 }
