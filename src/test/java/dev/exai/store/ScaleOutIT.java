@@ -314,6 +314,8 @@ class ScaleOutIT {
             assertThat(jedis.keys("*{alpha:" + cid + "}:msgs").stream().mapToLong(jedis::zcard).max().orElse(0))
                     .as("the promoted replica missed the last write (the setup this test needs)").isEqualTo(3);
         }
+        a.awaitRedisInUse(Duration.ofSeconds(30)); // read only once both use Redis again, so the keys are consulted
+        b.awaitRedisInUse(Duration.ofSeconds(30));
         for (AppProcess via : List.of(b, a)) {
             List<String> contents = via.as(KEY).get("/sessions/" + cid + "/messages").then().statusCode(200)
                     .extract().jsonPath().getList("items.content");
