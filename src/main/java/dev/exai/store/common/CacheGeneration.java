@@ -31,7 +31,8 @@ import org.jboss.logging.Logger;
  * the Redis call timeout, so a call never outlives it). A new generation is read by nobody until one lease has
  * passed since it was taken, by when every lease on the older ones has run out; and until then every write
  * goes to all generations from the oldest one a replica may still read ({@code readable_from}) to the newest.
- * A write made with a lapsed lease first asks PostgreSQL again. What remains: a replica whose own Redis calls
+ * A write made with a lapsed lease first asks PostgreSQL again. The lease length derives from
+ * {@code check-every}, so every replica must be configured with the same value. What remains: a replica whose own Redis calls
  * fail cannot write, so its appends can be missing from other replicas' reads until they adopt the generation it
  * retired, at most one lease later.
  *
