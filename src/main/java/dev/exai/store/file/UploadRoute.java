@@ -46,6 +46,7 @@ public class UploadRoute {
     private static final int MAX_FILENAME = 1024;
     private static final int MAX_PURPOSE = 128;
     private static final int WRITE_QUEUE_BYTES = 4 * 1024 * 1024;
+    private static final int WRITE_CHUNK_BYTES = 256 * 1024;
 
     private final ApiKeys keys;
     private final FileService files;
@@ -126,6 +127,7 @@ public class UploadRoute {
         final Path path;
         final Future<AsyncFile> opening;
         AsyncFile file;
+        Buffer pending = Buffer.buffer(WRITE_CHUNK_BYTES);
         Future<Void> body = Future.succeededFuture();
         final MessageDigest sha256 = sha256();
         final byte[] head = new byte[ContentTypes.SNIFF_BYTES];
@@ -173,7 +175,15 @@ public class UploadRoute {
                 }
                 size += n;
                 sha256.update(buffer.getByteBuf().nioBuffer());
-                return file.write(buffer);
+                // HTTP delivers the body in small chunks; each file write is a trip to a worker thread, so they are
+                // gathered into writes of WRITE_CHUNK_BYTES
+                pending.appendBuffer(buffer);
+                if (pending.length() < WRITE_CHUNK_BYTES) {
+                    return Future.succeededFuture();
+                }
+                Buffer full = pending;
+                pending = Buffer.buffer(WRITE_CHUNK_BYTES + n);
+                return file.write(full);
             }
 
             @Override
@@ -235,7 +245,8 @@ public class UploadRoute {
                 return;
             }
             done = true;
-            opening.compose(AsyncFile::close).onComplete(closed -> {
+            opening.compose(opened -> pending.length() == 0 ? Future.<Void>succeededFuture() : opened.write(pending))
+                    .compose(written -> opening.result().close()).onComplete(closed -> {
                 try {
                     if (closed.failed()) {
                         throw closed.cause();
