@@ -15,6 +15,7 @@ import io.vertx.core.Vertx;
 import io.vertx.core.buffer.Buffer;
 import io.vertx.core.file.AsyncFile;
 import io.vertx.core.file.OpenOptions;
+import io.vertx.core.http.HttpClosedException;
 import io.vertx.core.http.HttpHeaders;
 import io.vertx.core.http.HttpServerRequest;
 import io.vertx.core.streams.Pipe;
@@ -245,8 +246,10 @@ public class UploadRoute {
                 return;
             }
             done = true;
+            // the bytes reach the disk (flush forces them) before the row that names them is committed
             opening.compose(opened -> pending.length() == 0 ? Future.<Void>succeededFuture() : opened.write(pending))
-                    .compose(written -> opening.result().close()).onComplete(closed -> {
+                    .compose(written -> opening.result().flush())
+                    .compose(flushed -> opening.result().close()).onComplete(closed -> {
                 try {
                     if (closed.failed()) {
                         throw closed.cause();
@@ -275,8 +278,8 @@ public class UploadRoute {
 
         private NewFile describe() {
             HttpServerRequest request = ctx.request();
-            String sessionId = firstNonNull(request.getFormAttribute("session_id"), request.getParam("session_id"));
-            String purpose = firstNonNull(request.getFormAttribute("purpose"), request.getParam("purpose"));
+            String sessionId = firstNonNull(formAttribute(request, "session_id"), request.getParam("session_id"));
+            String purpose = firstNonNull(formAttribute(request, "purpose"), request.getParam("purpose"));
             if (sessionId != null) {
                 SessionRequests.continuationId(sessionId);
             }
@@ -319,6 +322,9 @@ public class UploadRoute {
         ProblemException problem;
         if (failure instanceof ProblemException p) {
             problem = p;
+        } else if (failure instanceof HttpClosedException) {
+            LOG.warnf("upload abandoned: the client closed the connection after %d bytes", ctx.request().bytesRead());
+            problem = new ProblemException(400, "incomplete-body", "Bad Request", "the connection closed before the body ended");
         } else {
             LOG.error("upload failed", failure);
             problem = new ProblemException(500, "internal-error", "Internal Server Error", "the server failed; the failure is logged");
@@ -337,6 +343,15 @@ public class UploadRoute {
         } catch (JsonProcessingException e) {
             throw new IllegalStateException(e);
         }
+    }
+
+    /**
+     * A form field without the CR that Netty's multipart decoder keeps when a network chunk ends between the CR
+     * and LF before the next boundary (netty/netty#12729, #17383); neither field may contain a CR anyway.
+     */
+    private static String formAttribute(HttpServerRequest request, String name) {
+        String value = request.getFormAttribute(name);
+        return value != null && value.endsWith("\r") ? value.substring(0, value.length() - 1) : value;
     }
 
     private static String firstNonNull(String a, String b) {

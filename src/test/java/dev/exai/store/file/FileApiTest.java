@@ -167,6 +167,26 @@ class FileApiTest {
                 .body("items.size()", equalTo(1)).body("items[0].id", equalTo(first)).body("next_cursor", equalTo(null));
     }
 
+    @Test
+    void aMultipartFieldSplitBetweenCrAndLfKeepsItsValue() throws Exception {
+        // Netty's multipart decoder keeps the CR when a network chunk ends right before the boundary's LF
+        String head = "--B\r\nContent-Disposition: form-data; name=\"file\"; filename=\"a.txt\"\r\nContent-Type: text/plain\r\n\r\n"
+                + "hello\r\n--B\r\nContent-Disposition: form-data; name=\"purpose\"\r\n\r\nassistants\r";
+        String tail = "\n--B--\r\n";
+        try (java.net.Socket socket = new java.net.Socket("127.0.0.1", RestAssured.port)) {
+            var out = socket.getOutputStream();
+            out.write(("POST /files HTTP/1.1\r\nHost: localhost\r\nAuthorization: Bearer " + Api.ALPHA_KEY
+                    + "\r\nContent-Type: multipart/form-data; boundary=B\r\nContent-Length: " + (head.length() + tail.length())
+                    + "\r\nConnection: close\r\n\r\n" + head).getBytes(java.nio.charset.StandardCharsets.US_ASCII));
+            out.flush();
+            Thread.sleep(300); // the rest arrives as a second chunk
+            out.write(tail.getBytes(java.nio.charset.StandardCharsets.US_ASCII));
+            out.flush();
+            String response = new String(socket.getInputStream().readAllBytes(), java.nio.charset.StandardCharsets.UTF_8);
+            assertThat(response).startsWith("HTTP/1.1 201").contains("\"purpose\":\"assistants\"");
+        }
+    }
+
     static String upload(byte[] bytes, String name) {
         return alpha().contentType("application/octet-stream").queryParam("filename", name).body(bytes)
                 .post("/files").then().statusCode(201).extract().path("id");
