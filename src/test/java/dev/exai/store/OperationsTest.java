@@ -33,7 +33,8 @@ class OperationsTest {
     }
 
     @Test
-    void metricsCountCacheUse() {
+    void metricsCountCacheUse() throws InterruptedException {
+        Api.awaitRedis("up");
         String cid = Api.newId();
         Api.alpha().body(Map.of("role", "user", "content", "x")).queryParam("create", true).post("/sessions/" + cid + "/messages").then().statusCode(201);
         Api.alpha().get("/sessions/" + cid + "/messages").then().statusCode(200);

@@ -6,6 +6,7 @@ import static io.restassured.RestAssured.given;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.hamcrest.Matchers.equalTo;
 
+import dev.exai.store.testing.Api;
 import dev.exai.store.testing.StoreTestResource;
 import dev.exai.store.testing.TestServers;
 import io.quarkus.test.common.QuarkusTestResource;
@@ -34,7 +35,7 @@ class RedisOutageTest {
 
     @Test
     void acknowledgedMessagesSurviveAnOutageAndStaleKeys() throws Exception {
-        awaitRedis("up");
+        Api.awaitRedis("up");
         String cid = newId();
         alpha().put("/sessions/" + cid).then().statusCode(201);
         append(cid, 1, 5);
@@ -58,7 +59,7 @@ class RedisOutageTest {
             assertThat(stale.stream().map(k -> jedis.hget(k, "count")).toList()).contains("5");
         }
         StoreTestResource.redisProxy().restore();
-        awaitRedis("up");
+        Api.awaitRedis("up");
         readAll(cid, 10);
         alpha().get("/sessions/" + cid + "/messages").then().header("X-Cache", "hit").body("items.size()", equalTo(10));
         alpha().queryParam("last", 3).get("/sessions/" + cid + "/messages").then().body("items.seq", equalTo(List.of(8, 9, 10)));
@@ -79,16 +80,5 @@ class RedisOutageTest {
         String metrics = given().get("/q/metrics").then().statusCode(200).extract().asString();
         return metrics.lines().filter(l -> l.startsWith("exai_store_redis_errors_total"))
                 .mapToDouble(l -> Double.parseDouble(l.substring(l.lastIndexOf(' ') + 1))).sum();
-    }
-
-    static void awaitRedis(String status) throws InterruptedException {
-        for (int i = 0; i < 100; i++) {
-            String now = given().get("/q/health/ready").then().extract().path("checks.find { it.name == 'redis' }.data.status");
-            if (status.equals(now)) {
-                return;
-            }
-            Thread.sleep(100);
-        }
-        throw new AssertionError("Redis never reported " + status);
     }
 }

@@ -105,7 +105,7 @@ class StoreFaultsTest {
 
     @Test
     void aFrozenRedisIsServedAroundFromPostgres() throws Exception {
-        RedisOutageTest.awaitRedis("up");
+        Api.awaitRedis("up");
         String cid = "frozen-" + System.nanoTime();
         alpha().put("/sessions/" + cid).then().statusCode(201);
         alpha().body(Map.of("role", "user", "content", "before")).post("/sessions/" + cid + "/messages").then().statusCode(201);
@@ -118,7 +118,7 @@ class StoreFaultsTest {
         alpha().config(quick).get("/sessions/" + cid + "/messages").then().statusCode(200).header("X-Cache", "miss")
                 .body("items.content", equalTo(List.of("before", "during")));
         Thread.sleep(3000);
-        RedisOutageTest.awaitRedis("up");
+        Api.awaitRedis("up");
         alpha().get("/sessions/" + cid + "/messages").then().statusCode(200).body("items.content", equalTo(List.of("before", "during")));
         alpha().get("/sessions/" + cid + "/messages").then().statusCode(200).header("X-Cache", "hit")
                 .body("items.content", equalTo(List.of("before", "during")));

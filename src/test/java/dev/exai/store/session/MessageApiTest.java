@@ -7,6 +7,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.hamcrest.Matchers.equalTo;
 import static org.hamcrest.Matchers.hasItem;
 
+import dev.exai.store.testing.Api;
 import dev.exai.store.testing.StoreTestResource;
 import dev.exai.store.testing.TestServers;
 import io.quarkus.test.common.QuarkusTestResource;
@@ -163,6 +164,7 @@ class MessageApiTest {
             rs.next();
             assertThat(List.of(rs.getLong(1), rs.getLong(2), rs.getLong(3), rs.getLong(4))).containsExactly(800L, 800L, 1L, 800L);
         }
+        Api.awaitRedis("up");
         String uncached = readAll(cid, "miss", true);
         String cached = readAll(cid, "hit", false);
         assertThat(cached).isEqualTo(uncached);

@@ -39,6 +39,21 @@ public final class Api {
                 .setParam("http.socket.timeout", millis).setParam("http.connection.timeout", millis));
     }
 
+    /**
+     * Waits until readiness reports Redis as {@code status} ({@code up} or {@code degraded}). A started service
+     * reads Redis only after its first cache lease, so a test that expects cache hits waits for {@code up}.
+     */
+    public static void awaitRedis(String status) throws InterruptedException {
+        for (int i = 0; i < 100; i++) {
+            String now = given().get("/q/health/ready").then().extract().path("checks.find { it.name == 'redis' }.data.status");
+            if (status.equals(now)) {
+                return;
+            }
+            Thread.sleep(100);
+        }
+        throw new AssertionError("Redis never reported " + status);
+    }
+
     public static String newId() {
         return "cid-" + UUID.randomUUID();
     }
