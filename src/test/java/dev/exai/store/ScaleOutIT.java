@@ -510,18 +510,7 @@ class ScaleOutIT {
     }
 
     private static void assertCompleteHistory(AppProcess via, String cid, Map<String, Long> acknowledged) {
-        List<Map<String, Object>> items = new ArrayList<>();
-        long after = 0;
-        while (true) {
-            JsonPath page = via.as(KEY).get("/sessions/" + cid + "/messages?limit=1000&after_seq=" + after).then().statusCode(200)
-                    .extract().jsonPath();
-            List<Map<String, Object>> got = page.getList("items");
-            if (got.isEmpty()) {
-                break;
-            }
-            items.addAll(got);
-            after = ((Number) got.get(got.size() - 1).get("seq")).longValue();
-        }
+        List<Map<String, Object>> items = history(via, cid);
         assertThat(items.stream().map(m -> ((Number) m.get("seq")).longValue()).toList())
                 .as("seq through " + via.url()).containsExactlyElementsOf(LongStream.rangeClosed(1, items.size()).boxed().toList());
         Map<String, Long> stored = new HashMap<>();
@@ -535,16 +524,23 @@ class ScaleOutIT {
     /** Every message's content, read page by page (the pages are read after the call starts). */
     private static Set<String> contents(AppProcess via, String cid) {
         Set<String> contents = new HashSet<>();
+        history(via, cid).forEach(item -> contents.add((String) item.get("content")));
+        return contents;
+    }
+
+    /** A session's whole history through one replica, in pages of 1 000. */
+    private static List<Map<String, Object>> history(AppProcess via, String cid) {
+        List<Map<String, Object>> items = new ArrayList<>();
         long after = 0;
         while (true) {
             Response page = via.as(KEY).get("/sessions/" + cid + "/messages?limit=1000&after_seq=" + after);
             assertThat(page.statusCode()).as("history page").isEqualTo(200);
-            List<Map<String, Object>> items = page.jsonPath().getList("items");
-            if (items.isEmpty()) {
-                return contents;
+            List<Map<String, Object>> got = page.jsonPath().getList("items");
+            if (got.isEmpty()) {
+                return items;
             }
-            items.forEach(item -> contents.add((String) item.get("content")));
-            after = ((Number) items.get(items.size() - 1).get("seq")).longValue();
+            items.addAll(got);
+            after = ((Number) got.get(got.size() - 1).get("seq")).longValue();
         }
     }
 

@@ -58,7 +58,8 @@ public class CacheGeneration {
     private final AtomicBoolean checking = new AtomicBoolean();
     private volatile String prefix;
     private volatile long generation;
-    private volatile long readableFrom;
+    private volatile List<String> writeCurrent = List.of();
+    private volatile List<String> writeWithOlder = List.of();
     private volatile long olderInUseUntil;
     private volatile long usableFrom;
     private volatile long leaseUntil;
@@ -93,12 +94,7 @@ public class CacheGeneration {
     }
 
     private List<String> writable() {
-        long from = olderInUseUntil - System.nanoTime() > 0 ? readableFrom : generation;
-        List<String> prefixes = new ArrayList<>();
-        for (long gen = from; gen <= generation; gen++) {
-            prefixes.add(prefix(gen));
-        }
-        return prefixes;
+        return olderInUseUntil - System.nanoTime() > 0 ? writeWithOlder : writeCurrent;
     }
 
     /** The key prefix of a generation: {@code exai:<store id>:<generation>:}, unique across databases. */
@@ -183,7 +179,6 @@ public class CacheGeneration {
         prefix = "exai:" + row.getString("store_id") + ":";
         long stored = row.getLong("generation");
         long quiet = Math.max(0, leaseNanos - Duration.ofMillis(Math.max(0, row.getLong("age_ms"))).toNanos());
-        readableFrom = row.getLong("readable_from");
         olderInUseUntil = answered + quiet;
         if (stored > generation) {
             usableFrom = answered + quiet;
@@ -192,6 +187,13 @@ public class CacheGeneration {
         if (stored == generation) {
             leaseUntil = started + leaseNanos - timeout.toNanos();
         }
+        // the write targets are worked out here, once per answer, not on every write
+        List<String> prefixes = new ArrayList<>();
+        for (long gen = row.getLong("readable_from"); gen <= generation; gen++) {
+            prefixes.add(prefix(gen));
+        }
+        writeWithOlder = List.copyOf(prefixes);
+        writeCurrent = List.of(prefix(generation));
     }
 
     private long leaseMillis() {

@@ -6,6 +6,7 @@ import io.restassured.config.HttpClientConfig;
 import io.restassured.config.RestAssuredConfig;
 import io.restassured.http.ContentType;
 import io.restassured.specification.RequestSpecification;
+import java.time.Duration;
 import java.util.UUID;
 
 /** Requests as a tenant of the test profile (alpha and beta, see application.properties). */
@@ -44,14 +45,20 @@ public final class Api {
      * reads Redis only after its first cache lease, so a test that expects cache hits waits for {@code up}.
      */
     public static void awaitRedis(String status) throws InterruptedException {
-        for (int i = 0; i < 100; i++) {
-            String now = given().get("/q/health/ready").then().extract().path("checks.find { it.name == 'redis' }.data.status");
+        awaitRedis(given(), status, Duration.ofSeconds(10));
+    }
+
+    /** The same against the service {@code service} points at (a base URI), within {@code limit}. */
+    public static void awaitRedis(RequestSpecification service, String status, Duration limit) throws InterruptedException {
+        long deadline = System.nanoTime() + limit.toNanos();
+        while (System.nanoTime() < deadline) {
+            String now = given().spec(service).get("/q/health/ready").then().extract().path("checks.find { it.name == 'redis' }.data.status");
             if (status.equals(now)) {
                 return;
             }
             Thread.sleep(100);
         }
-        throw new AssertionError("Redis never reported " + status);
+        throw new AssertionError("Redis never reported " + status + " within " + limit);
     }
 
     public static String newId() {

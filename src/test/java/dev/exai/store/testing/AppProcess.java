@@ -89,15 +89,8 @@ public final class AppProcess implements AutoCloseable {
     }
 
     /** Waits until readiness reports Redis in use ({@code "status": "up"}), not degraded. */
-    public void awaitRedisInUse(Duration limit) {
-        long deadline = System.nanoTime() + limit.toNanos();
-        while (System.nanoTime() < deadline) {
-            if (given().baseUri(url()).get("/q/health/ready").asString().replace(" ", "").contains("\"status\":\"up\"")) {
-                return;
-            }
-            sleep(100);
-        }
-        throw new IllegalStateException(name + " did not use Redis within " + limit);
+    public void awaitRedisInUse(Duration limit) throws InterruptedException {
+        Api.awaitRedis(given().baseUri(url()), "up", limit);
     }
 
     /** The process's peak resident set size in KiB (VmHWM), on Linux. */

@@ -177,8 +177,8 @@ public final class RedisCluster implements AutoCloseable {
     public List<String> keys() {
         List<String> keys = new ArrayList<>();
         for (int port : nodes.keySet()) {
-            try (Jedis jedis = node(port)) {
-                if (jedis.info("replication").contains("role:master")) {
+            if (isMaster(port)) {
+                try (Jedis jedis = node(port)) {
                     keys.addAll(jedis.keys("*"));
                 }
             }
