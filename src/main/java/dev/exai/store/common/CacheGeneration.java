@@ -27,7 +27,7 @@ import org.jboss.logging.Logger;
  * <p>Replicas learn of a new generation only when they next ask PostgreSQL, so for a while some read the old
  * generation and some the new; a write that reached only one of them would be missing from reads of the other.
  * So each replica holds a lease: PostgreSQL confirms the generation every {@code exai-store.cache.check-every},
- * and a replica reads Redis only while its last confirmation is younger than the lease (two check periods, less
+ * and a replica reads Redis only while its last confirmation is younger than the lease (three check periods, so a late check does not lapse it, less
  * the Redis call timeout, so a call never outlives it). A new generation is read by nobody until one lease has
  * passed since it was taken, by when every lease on the older ones has run out; and until then every write
  * goes to all generations from the oldest one a replica may still read ({@code readable_from}) to the newest.
@@ -70,7 +70,7 @@ public class CacheGeneration {
         this.db = db;
         this.redis = redis;
         this.timeout = config.cache().timeout();
-        this.leaseNanos = config.cache().checkEvery().multipliedBy(2).toNanos();
+        this.leaseNanos = config.cache().checkEvery().multipliedBy(3).toNanos();
     }
 
     /** The generation to use for keys, or 0 when Redis must not be used now. */
@@ -140,7 +140,7 @@ public class CacheGeneration {
             return Uni.createFrom().voidItem();
         }
         Uni<Void> step = healthy
-                ? everyMasterAnswers().onFailure().invoke(this::redisFailed).onFailure().recoverWithNull().chain(this::renew)
+                ? renew().chain(() -> everyMasterAnswers().onFailure().invoke(this::redisFailed).onFailure().recoverWithNull())
                 : renew().chain(this::everyMasterAnswers).chain(this::recover);
         return step.onFailure().recoverWithUni(e -> {
                     LOG.debugf("cache generation check failed: %s", e.toString());
