@@ -389,6 +389,8 @@ class ScaleOutIT {
                         "ok", random.nextInt(20) != 0, "at", at.toString(), "params", Map.of("stream", i % 2 == 0)));
             }
             (batch % 2 == 0 ? a : b).as(KEY).body(samples).post("/perf/samples").then().statusCode(202);
+            // besides both schedules, ask the other replica too, so both take turns whatever their schedules' phase
+            (batch % 2 == 0 ? b : a).as(KEY).post("/perf/rollup").then().statusCode(200);
             Thread.sleep(250);
         }
         awaitRolledUp(a);
