@@ -3,13 +3,12 @@ package dev.exai.store;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.exai.store.testing.Api;
+import dev.exai.store.testing.ReadmeFlow;
 import dev.exai.store.testing.StoreTestResource;
 import io.quarkus.test.common.QuarkusTestResource;
 import io.quarkus.test.junit.QuarkusTest;
 import io.restassured.RestAssured;
 import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
-import java.nio.file.Path;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Test;
 
@@ -20,12 +19,7 @@ class ReadmeFlowTest {
 
     @Test
     void theReadmeCurlFlowWorksAsWritten() throws Exception {
-        String readme = Files.readString(Path.of("README.md"));
-        int start = readme.indexOf("<!-- readme-flow:start -->");
-        int end = readme.indexOf("<!-- readme-flow:end -->");
-        assertThat(start).isPositive();
-        String block = readme.substring(start, end);
-        String script = block.substring(block.indexOf("```bash") + 7, block.lastIndexOf("```"));
+        String script = ReadmeFlow.script();
 
         String first = run(script);
         assertThat(first).contains("\"continuation_id\":\"demo-chat-1\"")
