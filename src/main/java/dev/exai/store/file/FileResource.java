@@ -175,8 +175,12 @@ public class FileResource {
         return false;
     }
 
-    /** RFC 6266: an ASCII fallback in quotes plus the exact name, percent-encoded as UTF-8. */
-    static String disposition(String filename) {
+    /**
+     * RFC 6266: an ASCII fallback in quotes plus the exact name, percent-encoded as UTF-8; only the last path segment,
+     * also for names stored before uploads dropped directory parts.
+     */
+    static String disposition(String stored) {
+        String filename = lastSegment(stored).isBlank() ? stored : lastSegment(stored);
         StringBuilder ascii = new StringBuilder();
         StringBuilder encoded = new StringBuilder();
         filename.codePoints().forEach(c -> ascii.append(c >= 0x20 && c < 0x7f && c != '"' && c != '\\' ? (char) c : '_'));
@@ -189,6 +193,20 @@ public class FileResource {
             }
         }
         return "attachment; filename=\"" + ascii + "\"; filename*=UTF-8''" + encoded;
+    }
+
+    /**
+     * The last non-empty path segment of a name, '/' and backslash both separating (clients on any system may send a
+     * path): {@code ../../etc/passwd} gives {@code passwd}, {@code some/dir/} gives {@code dir}, {@code /} gives "".
+     */
+    static String lastSegment(String name) {
+        String[] segments = name.split("[/\\\\]");
+        for (int i = segments.length - 1; i >= 0; i--) {
+            if (!segments[i].isEmpty()) {
+                return segments[i];
+            }
+        }
+        return "";
     }
 
     private static UUID fileId(String id) {

@@ -293,15 +293,20 @@ public class UploadRoute {
     }
 
     /**
-     * Keeps a client's filename as metadata: control characters (NUL included, which PostgreSQL cannot store) become
-     * '_', and it must be 1..1024 characters. It is never used as a path.
+     * Keeps a client's filename as metadata: only its last path segment ('/' and backslash both separate, so
+     * {@code ../../etc/passwd} is kept as {@code passwd}), control characters (NUL included, which PostgreSQL cannot
+     * store) become '_', and it must be 1..1024 characters. It is never used as a path.
      */
     static String cleanFilename(String name) {
         if (name == null || name.isBlank()) {
             throw ProblemException.badRequest("filename is required (the multipart part's filename, or ?filename=)");
         }
-        StringBuilder clean = new StringBuilder(name.length());
-        name.codePoints().forEach(c -> clean.appendCodePoint(Character.isISOControl(c) ? '_' : c));
+        String last = FileResource.lastSegment(name);
+        if (last.isBlank()) {
+            throw ProblemException.badRequest("filename has nothing but path separators");
+        }
+        StringBuilder clean = new StringBuilder(last.length());
+        last.codePoints().forEach(c -> clean.appendCodePoint(Character.isISOControl(c) ? '_' : c));
         String result = clean.toString().strip();
         if (result.isEmpty() || result.codePointCount(0, result.length()) > MAX_FILENAME) {
             throw ProblemException.badRequest("filename must be 1 to " + MAX_FILENAME + " characters");

@@ -121,6 +121,23 @@ class FileApiTest {
         }
         assertThat(Files.exists(FILES.resolve("etc"))).isFalse();
         assertThat(Files.exists(Path.of("target", "etc"))).isFalse();
+    }
+
+    @Test
+    void aFilenameKeepsOnlyItsLastPathSegmentWhicheverTheSeparator() {
+        String[][] cases = {{"../../etc/passwd", "passwd"}, {"..\\..\\Windows\\win.ini", "win.ini"},
+                {"C:\\Users\\me/mixed\\report.pdf", "report.pdf"}, {"/abs/path/notes.txt", "notes.txt"}, {"some/dir/", "dir"}};
+        for (String[] c : cases) {
+            String id = given().header("Authorization", "Bearer " + Api.ALPHA_KEY)
+                    .multiPart("file", c[0], "x".getBytes(), "text/plain").post("/files").then().statusCode(201)
+                    .body("filename", equalTo(c[1])).extract().path("id");
+            alpha().get("/files/" + id + "/content").then().statusCode(200)
+                    .header("Content-Disposition", equalTo("attachment; filename=\"" + c[1] + "\"; filename*=UTF-8''" + c[1]));
+            alpha().contentType("text/plain").queryParam("filename", c[0]).body("y".getBytes()).post("/files").then()
+                    .statusCode(201).body("filename", equalTo(c[1]));
+        }
+        alpha().contentType("text/plain").queryParam("filename", "/\\/").body("z".getBytes()).post("/files").then()
+                .statusCode(400).contentType("application/problem+json").body("detail", org.hamcrest.Matchers.containsString("path separators"));
         alpha().contentType("application/octet-stream").queryParam("filename", "y".repeat(1025)).body(new byte[] {1})
                 .post("/files").then().statusCode(400);
     }

@@ -128,6 +128,26 @@ class BadInputTest {
         return "/sessions/" + cid + "/messages";
     }
 
+    @Test
+    void aLoneSurrogateAnywhereInTheBodyIsRefusedAndNothingIsStored() {
+        // raw JSON text: the escapes must reach the service as written
+        problem(alpha().body("{\"role\": \"user\", \"content\": \"broken \\ud800 here\"}").post(messages()), 400)
+                .body("detail", containsString("$.content")).body("detail", containsString("lone UTF-16 surrogate"));
+        problem(alpha().body("[{\"role\": \"user\", \"content\": \"fine\"}, {\"role\": \"user\", \"content\": \"x\", "
+                + "\"metadata\": {\"note\": \"\\udc00\"}}]").post(messages()), 400).body("detail", containsString("$[1].metadata.note"));
+        problem(alpha().body("{\"role\": \"user\", \"content\": \"x\", \"metadata\": {\"k\\ud83d\": 1}}").post(messages()), 400);
+        problem(alpha().body("{\"role\": \"user\", \"content\": \"reversed \\ude00\\ud83d pair\"}").post(messages()), 400);
+        String other = newId();
+        problem(alpha().body("{\"title\": \"\\ud800\"}").put("/sessions/" + other), 400);
+        alpha().get("/sessions/" + other).then().statusCode(404);
+        problem(alpha().body("{\"tool\": \"chat\", \"latency_ms\": 5, \"params\": {\"q\": \"\\ud800\"}}").post("/perf/samples"), 400);
+        assertNothingWritten();
+        // a real pair (an emoji) is valid Unicode, stored and read back exactly
+        alpha().body("{\"role\": \"user\", \"content\": \"smile \\ud83d\\ude00\"}").post(messages()).then().statusCode(201)
+                .body("content", equalTo("smile \uD83D\uDE00"));
+        alpha().get(messages() + "?last=1").then().statusCode(200).body("items[0].content", equalTo("smile \uD83D\uDE00"));
+    }
+
     private static ValidatableResponse problem(io.restassured.response.Response response, int status) {
         return response.then().statusCode(status)
                 .contentType("application/problem+json")
