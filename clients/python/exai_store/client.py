@@ -1,9 +1,8 @@
-"""Client for exai-store, EXAI's persistence sidecar. Python 3.10+, standard library only.
+"""The blocking client.
 
-Every call that writes carries an Idempotency-Key made once per logical call and reused on each retry, so a
-retry after a timeout or a dropped connection never stores twice. Calls are retried with exponential backoff on
-503 and on connection errors; every error answer becomes an ``ExaiStoreError`` subclass carrying the RFC 9457
-problem details.
+Every call that writes carries an Idempotency-Key made once per logical call and reused on each retry, so a retry
+after a timeout or a dropped connection never stores twice. Calls are retried with exponential backoff on 503 and on
+connection errors; every error answer becomes an ``ExaiStoreError`` subclass carrying the RFC 9457 problem details.
 """
 from __future__ import annotations
 
@@ -17,53 +16,7 @@ import urllib.request
 import uuid
 from typing import Any, Iterable
 
-
-class ExaiStoreError(Exception):
-    """An error answer from exai-store, with its problem details."""
-
-    def __init__(self, status: int, problem: dict[str, Any] | None = None):
-        self.status = status
-        self.problem = problem or {}
-        self.type = self.problem.get("type")
-        self.title = self.problem.get("title")
-        self.detail = self.problem.get("detail")
-        super().__init__(f"{status} {self.title or ''}: {self.detail or ''}".strip())
-
-
-class BadRequest(ExaiStoreError):
-    """400: the request was not valid."""
-
-
-class Unauthorized(ExaiStoreError):
-    """401: missing or wrong API key."""
-
-
-class NotFound(ExaiStoreError):
-    """404: no such session, file or route (or it belongs to another tenant)."""
-
-
-class Conflict(ExaiStoreError):
-    """409: the continuation_id exists."""
-
-
-class TooLarge(ExaiStoreError):
-    """413: content, body or file over the limit."""
-
-
-class Unprocessable(ExaiStoreError):
-    """422: an Idempotency-Key reused with another request."""
-
-
-class ProviderFailed(ExaiStoreError):
-    """502: a model provider failed."""
-
-
-class Unavailable(ExaiStoreError):
-    """503: the store is unavailable (retried before this is raised)."""
-
-
-_ERRORS = {400: BadRequest, 401: Unauthorized, 404: NotFound, 409: Conflict, 413: TooLarge, 422: Unprocessable,
-           502: ProviderFailed, 503: Unavailable}
+from ._errors import ERRORS, ExaiStoreError
 
 
 class ExaiStore:
@@ -224,7 +177,7 @@ def _error(error: urllib.error.HTTPError) -> ExaiStoreError:
         problem = json.loads(error.read() or b"{}")
     except ValueError:
         problem = {}
-    return _ERRORS.get(error.code, ExaiStoreError)(error.code, problem)
+    return ERRORS.get(error.code, ExaiStoreError)(error.code, problem)
 
 
 def _compact(values: dict) -> dict:

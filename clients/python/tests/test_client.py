@@ -5,6 +5,7 @@ import tempfile
 import unittest
 import uuid
 
+import exai_store
 from exai_store import ExaiStore, NotFound, TooLarge, Unauthorized
 
 
@@ -50,6 +51,12 @@ class ClientTest(unittest.TestCase):
                 self.store.get_file(meta["id"])
         finally:
             os.remove(handle.name)
+
+    def test_the_installed_package_is_the_one_under_test(self):
+        self.assertRegex(exai_store.__version__, r"^\d+\.\d+\.\d+$")
+        expected = os.environ.get("EXAI_STORE_EXPECT_INSTALLED_IN")
+        if expected:
+            self.assertTrue(os.path.realpath(exai_store.__file__).startswith(os.path.realpath(expected)), exai_store.__file__)
 
     def test_typed_errors_carry_problem_details(self):
         with self.assertRaises(NotFound) as missing:

@@ -1,0 +1,13 @@
+"""Client for exai-store, EXAI's persistence sidecar: sessions and messages, files, performance samples.
+
+``ExaiStore`` is the blocking client, ``AsyncExaiStore`` the asyncio one; both use only the standard library.
+"""
+from ._errors import (BadRequest, Conflict, ExaiStoreError, NotFound, ProviderFailed, TooLarge, Unauthorized,
+                      Unavailable, Unprocessable)
+from .aio import AsyncExaiStore
+from .client import ExaiStore
+
+__version__ = "0.2.0"
+
+__all__ = ["ExaiStore", "AsyncExaiStore", "ExaiStoreError", "BadRequest", "Unauthorized", "NotFound", "Conflict",
+           "TooLarge", "Unprocessable", "ProviderFailed", "Unavailable", "__version__"]

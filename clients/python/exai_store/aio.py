@@ -1,0 +1,63 @@
+"""The asyncio client: the same calls as ``ExaiStore``, awaitable, never blocking the event loop.
+
+Each call runs the blocking client's call on a worker thread (``asyncio.to_thread``), so EXAI's event loop keeps
+serving while one call waits on the network, and calls made at once are in flight at once (up to the size of the
+loop's default executor). Retries, idempotency keys and errors are the blocking client's.
+"""
+from __future__ import annotations
+
+import asyncio
+from typing import Any, Iterable
+
+from .client import ExaiStore
+
+
+class AsyncExaiStore:
+    """A connection to one exai-store for asyncio code; safe to share between tasks."""
+
+    def __init__(self, base_url: str | None = None, api_key: str | None = None, timeout: float = 30.0,
+                 retries: int = 4, backoff: float = 0.2):
+        self.sync = ExaiStore(base_url, api_key, timeout, retries, backoff)
+
+    async def _run(self, call, *args: Any, **kwargs: Any) -> Any:
+        return await asyncio.to_thread(call, *args, **kwargs)
+
+    async def create_session(self, continuation_id: str | None = None, **fields: Any) -> dict:
+        """Get-or-create the session EXAI holds an id for (see ``ExaiStore.create_session``)."""
+        return await self._run(self.sync.create_session, continuation_id, **fields)
+
+    async def get_session(self, continuation_id: str) -> dict:
+        return await self._run(self.sync.get_session, continuation_id)
+
+    async def delete_session(self, continuation_id: str) -> None:
+        await self._run(self.sync.delete_session, continuation_id)
+
+    async def add_message(self, continuation_id: str, role: str, content: str, **fields: Any) -> dict:
+        return await self._run(self.sync.add_message, continuation_id, role, content, **fields)
+
+    async def add_messages(self, continuation_id: str, messages: list[dict], **fields: Any) -> list[dict]:
+        return await self._run(self.sync.add_messages, continuation_id, messages, **fields)
+
+    async def get_messages(self, continuation_id: str, **paging: Any) -> list[dict]:
+        return await self._run(self.sync.get_messages, continuation_id, **paging)
+
+    async def upload_file(self, source: str | bytes, **fields: Any) -> dict:
+        return await self._run(self.sync.upload_file, source, **fields)
+
+    async def get_file(self, file_id: str) -> dict:
+        return await self._run(self.sync.get_file, file_id)
+
+    async def download_file(self, file_id: str, destination: str | None = None) -> bytes | str:
+        return await self._run(self.sync.download_file, file_id, destination)
+
+    async def delete_file(self, file_id: str) -> None:
+        await self._run(self.sync.delete_file, file_id)
+
+    async def upload_to_provider(self, file_id: str, provider: str) -> dict:
+        return await self._run(self.sync.upload_to_provider, file_id, provider)
+
+    async def extract_text(self, file_id: str, provider: str) -> str:
+        return await self._run(self.sync.extract_text, file_id, provider)
+
+    async def record_samples(self, samples: Iterable[dict]) -> int:
+        return await self._run(self.sync.record_samples, list(samples))
