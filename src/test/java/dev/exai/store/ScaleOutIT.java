@@ -47,7 +47,7 @@ import redis.clients.jedis.Jedis;
 
 /**
  * Two replicas of the packaged service (A and B) on one PostgreSQL, a Redis Cluster of three masters each with a
- * replica, and one shared file directory: the scale-out scenarios of README's "Running more than one", in order,
+ * replica, and one shared file directory: the scale-out scenarios of docs/scaling.md, in order,
  * with the Redis master failures after the others.
  */
 @TestMethodOrder(MethodOrderer.OrderAnnotation.class)
