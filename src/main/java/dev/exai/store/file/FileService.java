@@ -3,6 +3,7 @@ package dev.exai.store.file;
 import dev.exai.store.common.Database;
 import dev.exai.store.common.Page;
 import dev.exai.store.common.ProblemException;
+import dev.exai.store.common.Tokens;
 import io.smallrye.mutiny.Uni;
 import io.smallrye.mutiny.infrastructure.Infrastructure;
 import io.vertx.mutiny.sqlclient.SqlConnection;
@@ -10,6 +11,7 @@ import jakarta.enterprise.context.ApplicationScoped;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.time.Duration;
+import java.util.List;
 import java.util.Map;
 import java.util.UUID;
 import java.util.concurrent.ConcurrentHashMap;
@@ -36,7 +38,10 @@ public class FileService {
     private final ModelProviders providers;
     private final Map<String, Uni<?>> inFlight = new ConcurrentHashMap<>();
 
-    public FileService(Database db, FileStore store, BlobStore blobs, FileCache cache, ModelProviders providers) {
+    private final Tokens tokens;
+
+    public FileService(Database db, FileStore store, BlobStore blobs, FileCache cache, ModelProviders providers, Tokens tokens) {
+        this.tokens = tokens;
         this.db = db;
         this.store = store;
         this.blobs = blobs;
@@ -148,6 +153,14 @@ public class FileService {
     }
 
     /** The provider's extracted text, fetched once and then served from PostgreSQL; 404 before an upload. */
+    /**
+     * The tenant's files among {@code ids} (each a file id string), as a context read lists them; ids that name no
+     * file of the tenant are left out, so a caller can tell which ones are unknown.
+     */
+    public Uni<List<ReferencedFile>> referenced(String tenant, List<String> ids) {
+        return ids.isEmpty() ? Uni.createFrom().item(List.of()) : store.referenced(tenant, ids);
+    }
+
     public Uni<String> providerText(String tenant, UUID id, String providerName) {
         ModelProviders.Provider provider = providers.named(providerName);
         return get(tenant, id)
@@ -160,7 +173,7 @@ public class FileService {
                                 conn -> store.provider(conn, id, provider.name()).chain(locked -> locked.extractedText() != null
                                         ? Uni.createFrom().item(locked.extractedText())
                                         : providers.extractedText(provider, locked.fileId())
-                                                .call(text -> store.saveText(conn, id, provider.name(), text))))));
+                                                .call(text -> store.saveText(conn, id, provider.name(), text, tokens.count(text)))))));
     }
 
     /**

@@ -14,6 +14,8 @@ import io.vertx.mutiny.sqlclient.Tuple;
 import jakarta.enterprise.context.ApplicationScoped;
 import java.util.Arrays;
 import java.util.Map;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.UUID;
 
 /**
@@ -127,9 +129,25 @@ public class FileStore {
                 .execute(Tuple.of(fileId, provider, providerFileId)).replaceWithVoid();
     }
 
-    Uni<Void> saveText(SqlClient sql, UUID fileId, String provider, String text) {
-        return sql.preparedQuery("UPDATE file_providers SET extracted_text = $3, extracted_at = now() WHERE file_id = $1 AND provider = $2")
-                .execute(Tuple.of(fileId, provider, text)).replaceWithVoid();
+    Uni<Void> saveText(SqlClient sql, UUID fileId, String provider, String text, int tokens) {
+        return sql.preparedQuery("UPDATE file_providers SET extracted_text = $3, extracted_tokens = $4, extracted_at = now()"
+                        + " WHERE file_id = $1 AND provider = $2")
+                .execute(Tuple.of(fileId, provider, text, tokens)).replaceWithVoid();
+    }
+
+    /** The tenant's files among {@code ids}, as a context read lists them; ids of no file of the tenant are left out. */
+    Uni<List<ReferencedFile>> referenced(String tenant, List<String> ids) {
+        return db.run(pool -> pool.preparedQuery("SELECT f.id::text AS id, f.filename, f.content_type, f.size, f.sha256,"
+                        + " (SELECT jsonb_object_agg(p.provider, p.extracted_tokens) FROM file_providers p"
+                        + "   WHERE p.file_id = f.id AND p.extracted_tokens IS NOT NULL)::text AS tokens"
+                        + " FROM files f WHERE f.tenant = $1 AND f.id = ANY($2::uuid[])")
+                .execute(Tuple.of(tenant, ids.stream().map(UUID::fromString).toArray(UUID[]::new)))
+                .map(rows -> {
+                    List<ReferencedFile> files = new ArrayList<>();
+                    rows.forEach(r -> files.add(new ReferencedFile(r.getString("id"), r.getString("filename"),
+                            r.getString("content_type"), r.getLong("size"), r.getString("sha256"), r.getString("tokens"))));
+                    return files;
+                }));
     }
 
     record KeyUse(String requestHash, UUID fileId) {

@@ -1,9 +1,15 @@
 package dev.exai.store.session;
 
+import com.fasterxml.jackson.annotation.JsonIgnore;
 import com.fasterxml.jackson.annotation.JsonRawValue;
 import io.quarkus.runtime.annotations.RegisterForReflection;
+import java.util.List;
 
-/** A stored message as the API shows it; {@code metadata} is the stored JSON text, written out as-is. */
+/**
+ * A stored message as the API shows it; {@code metadata} is the stored JSON text, written out as-is. The running
+ * token sums ({@code tokensThrough}: this session's token counts over seq 1..this one; {@code totalThrough}: the
+ * same with reasoning tokens) are kept beside it for the context read and never shown.
+ */
 @RegisterForReflection // serialized by hand for the cache, outside the types the REST layer registers
 public record Message(
         String id,
@@ -11,6 +17,22 @@ public record Message(
         String role,
         String content,
         @JsonRawValue String metadata,
-        Integer tokenCount,
-        String createdAt) {
+        String toolName,
+        String model,
+        String provider,
+        Usage usage,
+        List<String> files,
+        List<String> images,
+        String reasoning,
+        int tokenCount,
+        boolean tokenCountEstimated,
+        String createdAt,
+        @JsonIgnore int reasoningTokenCount,
+        @JsonIgnore long tokensThrough,
+        @JsonIgnore long totalThrough) {
+
+    /** A call's token usage as the provider reported it. */
+    @RegisterForReflection
+    public record Usage(Integer inputTokens, Integer outputTokens) {
+    }
 }

@@ -1,6 +1,7 @@
 package dev.exai.store.session;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import dev.exai.store.common.Cursors;
 import dev.exai.store.common.ProblemException;
 import dev.exai.store.common.Tenant;
 import io.smallrye.mutiny.Uni;
@@ -82,8 +83,27 @@ public class MessageResource {
                                  @QueryParam("order") @DefaultValue("asc") String order,
                                  @QueryParam("last") @Min(value = 1, message = "last must be between 1 and 1000")
                                  @Max(value = 1000, message = "last must be between 1 and 1000") Integer last,
-                                 @QueryParam("cursor") String cursor) {
+                                 @QueryParam("cursor") String cursor,
+                                 @QueryParam("tool_name") String toolName,
+                                 @QueryParam("model") String model,
+                                 @QueryParam("chain") @DefaultValue("false") boolean chain) {
         String id = SessionRequests.continuationId(cid);
+        if (chain || toolName != null || model != null) {
+            if (last != null || order.equals("desc") || (chain && (toolName != null || model != null))) {
+                throw ProblemException.badRequest("chain=true and the tool_name/model filters page in ascending order, "
+                        + "without last or order=desc, and not together");
+            }
+            if (cursor != null && afterSeq != null) {
+                throw ProblemException.badRequest("cursor cannot be combined with after_seq");
+            }
+            long after = cursor != null ? Cursors.offset(cursor) : afterSeq == null ? 0 : afterSeq;
+            Uni<SessionService.ChainPage> page = chain
+                    ? sessions.chainHistory(Tenant.of(request), id, after, limit)
+                    : sessions.filteredHistory(Tenant.of(request), id, toolName, model, after, limit);
+            return page.map(p -> Response.ok("{\"items\":[" + String.join(",", p.messages()) + "],\"next_cursor\":"
+                            + (p.next() == null ? "null" : "\"" + Cursors.encode(Long.toString(p.next())) + "\"") + "}",
+                    MediaType.APPLICATION_JSON_TYPE).header("X-Cache", "miss").build());
+        }
         HistoryQuery query = historyQuery(afterSeq, limit, order, last, cursor);
         return sessions.history(Tenant.of(request), id, query)
                 .map(history -> {

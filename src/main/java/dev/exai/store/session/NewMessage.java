@@ -1,5 +1,12 @@
 package dev.exai.store.session;
 
-/** One validated message of an append request; {@code metadata} is JSON object text. */
-public record NewMessage(String role, String content, String metadata, Integer tokenCount) {
+import java.util.List;
+
+/**
+ * One validated message of an append request; {@code metadata} is JSON object text, {@code files} and
+ * {@code images} are file ids of the tenant (checked before the append), {@code tokenCount} is the client's or null.
+ */
+public record NewMessage(String role, String content, String metadata, String toolName, String model, String provider,
+                         Integer inputTokens, Integer outputTokens, List<String> files, List<String> images,
+                         String reasoning, Integer tokenCount) {
 }

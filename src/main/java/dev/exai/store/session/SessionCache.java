@@ -21,7 +21,9 @@ import java.util.List;
  * <ul>
  *   <li>{@code exai:<store>:<gen>:{t:cid}:meta}: a hash with {@code count} (highest message count written), {@code ver}
  *       (session row version), {@code session} (the session's JSON) and {@code exp} (expiry, epoch ms or empty);</li>
- *   <li>{@code exai:<store>:<gen>:{t:cid}:msgs}: a sorted set of message JSON scored by {@code seq}.</li>
+ *   <li>{@code exai:<store>:<gen>:{t:cid}:msgs}: a sorted set of message JSON scored by {@code seq};</li>
+ *   <li>{@code exai:<store>:<gen>:{t:cid}:tok}: a sorted set of zero-padded seqs scored by the running token sum
+ *       through that seq, so a context read finds where a token budget starts with one range query.</li>
  * </ul>
  * Why this shape: appends that commit in one order can reach Redis in another, and a reader may re-warm the
  * cache from PostgreSQL while appends land. Adding to a sorted set by seq is order-free and idempotent, and
@@ -33,10 +35,13 @@ import java.util.List;
 @ApplicationScoped
 public class SessionCache {
 
-    /** KEYS: meta/msgs pairs, one per generation written. ARGV: ttl, version, session json, expiry, count, then score/member pairs. */
+    /**
+     * KEYS: meta/msgs/tok triples, one per generation written. ARGV: ttl, version, session json, expiry, count, then
+     * (seq, message json, padded seq, running token sum) per message.
+     */
     private static final Script WRITE = Script.of("""
-            for k = 1, #KEYS, 2 do
-              local meta, msgs = KEYS[k], KEYS[k + 1]
+            for k = 1, #KEYS, 3 do
+              local meta, msgs, tok = KEYS[k], KEYS[k + 1], KEYS[k + 2]
               if tonumber(ARGV[2]) > tonumber(redis.call('HGET', meta, 'ver') or '-1') then
                 redis.call('HSET', meta, 'ver', ARGV[2], 'session', ARGV[3], 'exp', ARGV[4])
               end
@@ -44,13 +49,47 @@ public class SessionCache {
               if not known or tonumber(ARGV[5]) > tonumber(known) then
                 redis.call('HSET', meta, 'count', ARGV[5])
               end
-              for i = 6, #ARGV, 1000 do
-                redis.call('ZADD', msgs, unpack(ARGV, i, math.min(i + 999, #ARGV)))
+              for i = 6, #ARGV, 4 do
+                redis.call('ZADD', msgs, ARGV[i], ARGV[i + 1])
+                redis.call('ZADD', tok, ARGV[i + 3], ARGV[i + 2])
               end
               redis.call('EXPIRE', meta, ARGV[1])
               redis.call('EXPIRE', msgs, ARGV[1])
+              redis.call('EXPIRE', tok, ARGV[1])
             end
             return 1
+            """);
+
+    /**
+     * The newest messages up to seq {@code upto} whose token counts fit a budget. ARGV: ttl, budget, upto (0: the
+     * last), whether the newest must be kept even when it alone exceeds the budget. Answers nil when the cache does not
+     * hold the whole history, else {count, session json, expiry, messages k..upto, tokens through upto, tokens through
+     * k - 1, k, upto}.
+     */
+    private static final Script CONTEXT = Script.of("""
+            local meta = redis.call('HMGET', KEYS[1], 'count', 'session', 'exp')
+            if not meta[1] or not meta[2] then return false end
+            local count = tonumber(meta[1])
+            if redis.call('ZCARD', KEYS[2]) ~= count or redis.call('ZCARD', KEYS[3]) ~= count then return false end
+            redis.call('EXPIRE', KEYS[1], ARGV[1])
+            redis.call('EXPIRE', KEYS[2], ARGV[1])
+            redis.call('EXPIRE', KEYS[3], ARGV[1])
+            local upto = tonumber(ARGV[3])
+            if upto == 0 or upto > count then upto = count end
+            if upto == 0 then return {meta[1], meta[2], meta[3], {}, '0', '0', 1, 0} end
+            local through = tonumber(redis.call('ZSCORE', KEYS[3], string.format('%012d', upto)))
+            local budget = tonumber(ARGV[2])
+            local k = 1
+            if through > budget then
+              local first = redis.call('ZRANGEBYSCORE', KEYS[3], through - budget, '+inf', 'LIMIT', 0, 1)
+              k = tonumber(first[1]) + 1
+            end
+            if k > upto and ARGV[4] == '1' then k = upto end
+            local before = 0
+            if k > 1 then before = tonumber(redis.call('ZSCORE', KEYS[3], string.format('%012d', k - 1))) end
+            local items = {}
+            if k <= upto then items = redis.call('ZRANGEBYSCORE', KEYS[2], k, upto) end
+            return {meta[1], meta[2], meta[3], items, tostring(through), tostring(before), k, upto}
             """);
 
     /** ARGV: ttl, then a rank range (start, stop) or nothing for the session alone. Nil when incomplete. */
@@ -130,7 +169,7 @@ public class SessionCache {
 
     private List<String> writeArgs(StoredSession session, List<Message> added) {
         boolean withMessages = session.view().messageCount() <= maxMessages;
-        List<String> args = new ArrayList<>(5 + 2 * added.size());
+        List<String> args = new ArrayList<>(5 + 4 * added.size());
         args.add(ttlSeconds);
         args.add(Long.toString(session.version()));
         args.add(toJson(session.view()));
@@ -145,8 +184,46 @@ public class SessionCache {
             bytes += text.length();
             args.add(Long.toString(m.seq()));
             args.add(text);
+            args.add(paddedSeq(m.seq()));
+            args.add(Long.toString(m.tokensThrough()));
         }
         return args;
+    }
+
+    /** The newest messages through seq {@code upto} (0: the last) that fit {@code budget} tokens; null when not cached whole. */
+    Uni<CachedContext> context(String tenant, String cid, long budget, long upto, boolean keepNewest) {
+        String prefix = redis.prefix();
+        if (prefix == null) {
+            return Uni.createFrom().nullItem();
+        }
+        return redis.eval(CONTEXT, keys(prefix, tenant, cid),
+                        List.of(ttlSeconds, Long.toString(budget), Long.toString(upto), keepNewest ? "1" : "0"))
+                .map(reply -> {
+                    if (reply == null) {
+                        misses.increment();
+                        return null;
+                    }
+                    hits.increment();
+                    Response items = reply.get(3);
+                    List<String> messages = new ArrayList<>(items.size());
+                    for (int i = 0; i < items.size(); i++) {
+                        messages.add(items.get(i).toString());
+                    }
+                    String exp = reply.get(2) == null ? "" : reply.get(2).toString();
+                    return new CachedContext(reply.get(0).toInteger(), reply.get(1).toString(),
+                            exp.isEmpty() ? null : Long.valueOf(exp), messages, Long.parseLong(reply.get(4).toString()),
+                            Long.parseLong(reply.get(5).toString()), reply.get(6).toLong(), reply.get(7).toLong());
+                })
+                .onFailure().recoverWithItem(e -> null);
+    }
+
+    /** A context slice from the cache: messages {@code first..} through the asked seq, and the token sums around them. */
+    record CachedContext(int count, String sessionJson, Long expiresAtMillis, List<String> messages, long tokensThrough,
+                         long tokensBefore, long first, long upto) {
+    }
+
+    private static String paddedSeq(long seq) {
+        return String.format("%012d", seq);
     }
 
     /** Re-warms the cache with a session's whole history read from PostgreSQL, when it is small enough. */
@@ -175,11 +252,11 @@ public class SessionCache {
 
     private static List<String> keys(String prefix, String tenant, String cid) {
         String base = prefix + "{" + tenant + ":" + cid + "}:";
-        return List.of(base + "meta", base + "msgs");
+        return List.of(base + "meta", base + "msgs", base + "tok");
     }
 
     private static List<String> keys(List<String> prefixes, String tenant, String cid) {
-        List<String> keys = new ArrayList<>(2 * prefixes.size());
+        List<String> keys = new ArrayList<>(3 * prefixes.size());
         prefixes.forEach(prefix -> keys.addAll(keys(prefix, tenant, cid)));
         return keys;
     }

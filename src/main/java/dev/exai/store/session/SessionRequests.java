@@ -28,6 +28,8 @@ public class SessionRequests {
     static final int MAX_BATCH = 100;
     private static final int MAX_USER_ID = 256;
     private static final int MAX_TITLE = 1024;
+    private static final int MAX_LABEL = 256;
+    private static final int MAX_REFERENCES = 100;
 
     private final int maxContentBytes;
     private final long maxTtlSeconds;
@@ -61,8 +63,53 @@ public class SessionRequests {
             cid = UUID.randomUUID().toString();
         }
         continuationId(cid);
+        Long ttl = ttl(b.get("ttl_seconds"));
+        JsonNode sliding = b.get("ttl_sliding");
+        if (sliding != null && !sliding.isNull() && !sliding.isBoolean()) {
+            throw ProblemException.badRequest("ttl_sliding must be true or false");
+        }
+        boolean ttlSliding = sliding != null && sliding.asBoolean();
+        if (ttlSliding && ttl == null) {
+            throw ProblemException.badRequest("ttl_sliding needs ttl_seconds: every append moves expires_at to now + ttl_seconds");
+        }
+        JsonNode max = b.get("max_messages");
+        if (max != null && !max.isNull() && (!max.isIntegralNumber() || !max.canConvertToInt() || max.asInt() < 1)) {
+            throw ProblemException.badRequest("max_messages must be a whole number from 1");
+        }
+        String parent = optionalText(b, "parent_continuation_id", 128);
+        if (parent != null) {
+            continuationId(parent);
+        }
+        JsonNode parentSeq = b.get("parent_seq");
+        if (parentSeq != null && !parentSeq.isNull()) {
+            if (parent == null) {
+                throw ProblemException.badRequest("parent_seq needs parent_continuation_id");
+            }
+            if (!parentSeq.isIntegralNumber() || !parentSeq.canConvertToInt() || parentSeq.asInt() < 0) {
+                throw ProblemException.badRequest("parent_seq must be a whole number from 0");
+            }
+        }
         return new SessionInput(cid, optionalText(b, "user_id", MAX_USER_ID), optionalText(b, "title", MAX_TITLE),
-                metadata(b.get("metadata"), "metadata"), ttl(b.get("ttl_seconds")));
+                metadata(b.get("metadata"), "metadata"), ttl, ttlSliding,
+                max == null || max.isNull() ? null : max.asInt(), parent,
+                parentSeq == null || parentSeq.isNull() ? null : parentSeq.asInt());
+    }
+
+    /** A fork: the new session's id (made when absent) and the parent seq it branches at (null: the parent's last). */
+    SessionInput forkInput(JsonNode body, String parent) {
+        if (body != null && !body.isNull() && !body.isObject()) {
+            throw ProblemException.badRequest("the body must be a JSON object");
+        }
+        JsonNode b = body == null || body.isNull() ? com.fasterxml.jackson.databind.node.JsonNodeFactory.instance.objectNode() : body;
+        String cid = optionalText(b, "continuation_id", 128);
+        cid = continuationId(cid == null ? UUID.randomUUID().toString() : cid);
+        JsonNode at = b.get("at_seq");
+        if (at != null && !at.isNull() && (!at.isIntegralNumber() || !at.canConvertToInt() || at.asInt() < 0)) {
+            throw ProblemException.badRequest("at_seq must be a whole number from 0");
+        }
+        return new SessionInput(cid, optionalText(b, "user_id", MAX_USER_ID), optionalText(b, "title", MAX_TITLE),
+                metadata(b.get("metadata"), "metadata"), null, false, null, parent,
+                at == null || at.isNull() ? null : at.asInt());
     }
 
     /** Validates a merge-patch document and applies it to the current fields. */
@@ -142,7 +189,75 @@ public class SessionRequests {
             }
             tokenCount = tokens.asInt();
         }
-        return new NewMessage(role.asText(), text, metadata(node.get("metadata"), name + ".metadata"), tokenCount);
+        String reasoning = null;
+        JsonNode reasoningNode = node.get("reasoning");
+        if (reasoningNode != null && !reasoningNode.isNull()) {
+            if (!reasoningNode.isTextual()) {
+                throw ProblemException.badRequest(name + ".reasoning must be a string");
+            }
+            reasoning = reasoningNode.asText();
+            if (reasoning.length() > maxContentBytes / 3 && reasoning.getBytes(StandardCharsets.UTF_8).length > maxContentBytes) {
+                throw ProblemException.tooLarge(name + ".reasoning is larger than " + maxContentBytes + " bytes");
+            }
+            if (reasoning.indexOf('\u0000') >= 0) {
+                throw ProblemException.badRequest(name + ".reasoning must not contain NUL characters");
+            }
+        }
+        JsonNode usage = node.get("usage");
+        Integer inputTokens = null;
+        Integer outputTokens = null;
+        if (usage != null && !usage.isNull()) {
+            if (!usage.isObject()) {
+                throw ProblemException.badRequest(name + ".usage must be an object with input_tokens and output_tokens");
+            }
+            inputTokens = count(usage.get("input_tokens"), name + ".usage.input_tokens");
+            outputTokens = count(usage.get("output_tokens"), name + ".usage.output_tokens");
+        }
+        return new NewMessage(role.asText(), text, metadata(node.get("metadata"), name + ".metadata"),
+                optionalText(node, "tool_name", MAX_LABEL, name), optionalText(node, "model", MAX_LABEL, name),
+                optionalText(node, "provider", MAX_LABEL, name), inputTokens, outputTokens,
+                fileIds(node.get("files"), name + ".files"), fileIds(node.get("images"), name + ".images"), reasoning, tokenCount);
+    }
+
+    private static Integer count(JsonNode node, String name) {
+        if (node == null || node.isNull()) {
+            return null;
+        }
+        if (!node.isIntegralNumber() || !node.canConvertToInt() || node.asInt() < 0) {
+            throw ProblemException.badRequest(name + " must be a whole number from 0");
+        }
+        return node.asInt();
+    }
+
+    /** A list of file ids (UUIDs); whether they are the tenant's is checked against the file store later. */
+    private static List<String> fileIds(JsonNode node, String name) {
+        if (node == null || node.isNull()) {
+            return List.of();
+        }
+        if (!node.isArray() || node.size() > MAX_REFERENCES) {
+            throw ProblemException.badRequest(name + " must be an array of at most " + MAX_REFERENCES + " file ids");
+        }
+        List<String> ids = new ArrayList<>(node.size());
+        for (int i = 0; i < node.size(); i++) {
+            JsonNode id = node.get(i);
+            try {
+                ids.add(UUID.fromString(id.asText()).toString());
+            } catch (IllegalArgumentException e) {
+                throw ProblemException.badRequest(name + "[" + i + "] is not a file id: " + id.toString());
+            }
+            if (!id.isTextual()) {
+                throw ProblemException.badRequest(name + "[" + i + "] is not a file id: " + id.toString());
+            }
+        }
+        return ids;
+    }
+
+    private static String optionalText(JsonNode body, String field, int maxLength, String name) {
+        try {
+            return optionalText(body, field, maxLength);
+        } catch (ProblemException e) {
+            throw ProblemException.badRequest(name + "." + field + " must be a string of 1 to " + maxLength + " characters");
+        }
     }
 
     private static String metadata(JsonNode node, String name) {

@@ -4,6 +4,7 @@ import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.exai.store.common.Page;
+import dev.exai.store.common.ProblemException;
 import dev.exai.store.common.Tenant;
 import io.smallrye.mutiny.Uni;
 import jakarta.validation.constraints.Max;
@@ -38,11 +39,13 @@ public class SessionResource {
     private final SessionService sessions;
     private final SessionRequests requests;
     private final ObjectMapper json;
+    private final ContextReader contexts;
 
-    public SessionResource(SessionService sessions, SessionRequests requests, ObjectMapper json) {
+    public SessionResource(SessionService sessions, SessionRequests requests, ObjectMapper json, ContextReader contexts) {
         this.sessions = sessions;
         this.requests = requests;
         this.json = json;
+        this.contexts = contexts;
     }
 
     @POST
@@ -95,10 +98,68 @@ public class SessionResource {
 
     @DELETE
     @Path("/{cid}")
-    @Operation(summary = "Delete a session and all its messages")
-    public Uni<Response> delete(@Context ContainerRequestContext request, @PathParam("cid") String cid) {
-        return sessions.delete(Tenant.of(request), SessionRequests.continuationId(cid))
+    @Operation(summary = "Delete a session and all its messages",
+            description = "409 naming the sessions that continue it, unless cascade=true, which deletes them too.")
+    public Uni<Response> delete(@Context ContainerRequestContext request, @PathParam("cid") String cid,
+                                @QueryParam("cascade") @DefaultValue("false") boolean cascade) {
+        return sessions.delete(Tenant.of(request), SessionRequests.continuationId(cid), cascade)
                 .map(done -> Response.noContent().build());
+    }
+
+    @POST
+    @Path("/{cid}/fork")
+    @Consumes(MediaType.APPLICATION_JSON)
+    @Operation(summary = "Branch a session at a seq into a new session that continues it",
+            description = "Body optional: continuation_id (made when absent), at_seq (default: the last), user_id, title, metadata. "
+                    + "Nothing is copied: the new session's history is the parent's first at_seq messages, then its own.")
+    public Uni<Response> fork(@Context ContainerRequestContext request, @Context UriInfo uri, @PathParam("cid") String cid,
+                              JsonNode body) {
+        SessionInput input = requests.forkInput(body, SessionRequests.continuationId(cid));
+        return sessions.fork(Tenant.of(request), input)
+                .map(session -> Response.created(uri.getBaseUriBuilder().path("sessions").path(session.continuationId()).build())
+                        .entity(session).build());
+    }
+
+    @GET
+    @Path("/{cid}/context")
+    @Operation(summary = "What the next model call should see: the newest messages within a token budget",
+            description = "The newest messages (across the chain of sessions this one continues, unless include_chain=false) whose "
+                    + "token counts fit max_tokens - reserve_tokens, oldest first, never half a message and at least the newest; "
+                    + "the files and images they refer to, each once, newest reference first; totals and what was left out.")
+    public Uni<Response> context(@Context ContainerRequestContext request, @PathParam("cid") String cid,
+                                 @QueryParam("max_tokens") @Min(value = 1, message = "max_tokens must be between 1 and 10000000")
+                                 @Max(value = 10_000_000, message = "max_tokens must be between 1 and 10000000") Integer maxTokens,
+                                 @QueryParam("reserve_tokens") @DefaultValue("0")
+                                 @Min(value = 0, message = "reserve_tokens must be 0 or more") int reserveTokens,
+                                 @QueryParam("include_chain") @DefaultValue("true") boolean includeChain,
+                                 @QueryParam("include_reasoning") @DefaultValue("false") boolean includeReasoning) {
+        String id = SessionRequests.continuationId(cid);
+        if (maxTokens == null) {
+            throw ProblemException.badRequest("max_tokens is required");
+        }
+        if (reserveTokens >= maxTokens) {
+            throw ProblemException.badRequest("reserve_tokens must be less than max_tokens");
+        }
+        long budget = (long) maxTokens - reserveTokens;
+        return contexts.read(Tenant.of(request), id, budget, includeChain, includeReasoning)
+                .map(context -> Response.ok(contextJson(id, maxTokens, reserveTokens, context), MediaType.APPLICATION_JSON_TYPE)
+                        .header("X-Cache", context.cacheHit() ? "hit" : "miss").build());
+    }
+
+    private String contextJson(String cid, int maxTokens, int reserveTokens, ContextReader.Context context) {
+        try {
+            return "{\"continuation_id\":\"" + cid + "\",\"max_tokens\":" + maxTokens + ",\"reserve_tokens\":" + reserveTokens
+                    + ",\"messages\":[" + String.join(",", context.messages()) + "]"
+                    + ",\"files\":" + json.writeValueAsString(context.files())
+                    + ",\"images\":" + json.writeValueAsString(context.images())
+                    + ",\"totals\":{\"tokens\":" + context.tokens() + ",\"messages\":" + context.messages().size() + "}"
+                    + ",\"omitted_messages\":" + context.omittedMessages()
+                    + ",\"first_included_seq\":" + context.firstIncludedSeq()
+                    + ",\"first_included_continuation_id\":" + json.writeValueAsString(context.firstIncludedContinuationId())
+                    + ",\"newest_exceeds_budget\":" + context.newestExceedsBudget() + "}";
+        } catch (JsonProcessingException e) {
+            throw new IllegalStateException(e);
+        }
     }
 
     private JsonNode parse(String storedJson) {

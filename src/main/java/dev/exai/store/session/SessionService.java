@@ -3,13 +3,19 @@ package dev.exai.store.session;
 import dev.exai.store.common.Database;
 import dev.exai.store.common.Page;
 import dev.exai.store.common.ProblemException;
+import dev.exai.store.common.Tokens;
+import dev.exai.store.file.FileService;
 import dev.exai.store.session.SessionStore.Appended;
 import io.smallrye.mutiny.Uni;
+import io.smallrye.mutiny.infrastructure.Infrastructure;
 import io.vertx.mutiny.sqlclient.SqlConnection;
 import jakarta.enterprise.context.ApplicationScoped;
 import java.security.MessageDigest;
 import java.util.ArrayList;
 import java.util.Collections;
+import java.util.HashSet;
+import java.util.LinkedHashSet;
+import java.util.Set;
 import java.util.List;
 import java.util.function.UnaryOperator;
 
@@ -20,20 +26,27 @@ import java.util.function.UnaryOperator;
 @ApplicationScoped
 public class SessionService {
 
+    /** How many ancestors a continuation may have. */
+    static final int MAX_CHAIN_DEPTH = 20;
+
     private final Database db;
     private final SessionStore store;
     private final SessionCache cache;
+    private final Tokens tokens;
+    private final FileService files;
 
-    public SessionService(Database db, SessionStore store, SessionCache cache) {
+    public SessionService(Database db, SessionStore store, SessionCache cache, Tokens tokens, FileService files) {
         this.db = db;
         this.store = store;
         this.cache = cache;
+        this.tokens = tokens;
+        this.files = files;
     }
 
     /** Creates a session; 409 when the id is taken by a live session. */
     public Uni<Session> create(String tenant, SessionInput input) {
         return db.inTransaction(conn -> store.deleteIfExpired(conn, tenant, input.continuationId())
-                        .chain(() -> store.insert(conn, tenant, input)))
+                        .chain(() -> insert(conn, tenant, input, false)))
                 .onItem().ifNull().failWith(() -> ProblemException.conflict(
                         "a session with continuation_id " + input.continuationId() + " already exists"))
                 .call(created -> cache.write(tenant, input.continuationId(), created, List.of()))
@@ -51,10 +64,52 @@ public class SessionService {
 
     private Uni<StoredCreated> getOrCreate(SqlConnection conn, String tenant, SessionInput input) {
         return store.deleteIfExpired(conn, tenant, input.continuationId())
-                .chain(() -> store.insert(conn, tenant, input))
-                .chain(inserted -> inserted != null
-                        ? Uni.createFrom().item(new StoredCreated(inserted, true))
-                        : store.find(conn, tenant, input.continuationId()).map(found -> new StoredCreated(found, false)));
+                .chain(() -> store.find(conn, tenant, input.continuationId()))
+                .chain(existing -> existing != null
+                        ? Uni.createFrom().item(new StoredCreated(existing, false))
+                        : insert(conn, tenant, input, false).chain(inserted -> inserted != null
+                                ? Uni.createFrom().item(new StoredCreated(inserted, true))
+                                // another request created it since: answer that one
+                                : store.find(conn, tenant, input.continuationId()).map(found -> new StoredCreated(found, false))));
+    }
+
+    /**
+     * Inserts a session, a continuation when the input names a parent: the parent must be the tenant's live session
+     * (a 400 otherwise, or a 404 for a fork, whose parent is in the path), {@code parent_seq} at most its message count,
+     * and the chain at most {@value #MAX_CHAIN_DEPTH} deep. Answers null when the id is taken.
+     */
+    private Uni<StoredSession> insert(SqlConnection conn, String tenant, SessionInput input, boolean fork) {
+        if (input.parentContinuationId() == null) {
+            return store.insert(conn, tenant, input, null, null);
+        }
+        return store.findToContinue(conn, tenant, input.parentContinuationId()).chain(parent -> {
+            if (parent == null) {
+                return Uni.createFrom().failure(fork
+                        ? ProblemException.notFound("session " + input.parentContinuationId())
+                        : ProblemException.badRequest("parent_continuation_id " + input.parentContinuationId() + " names no session"));
+            }
+            int count = parent.view().messageCount();
+            Integer at = input.parentSeq() == null ? Integer.valueOf(count) : input.parentSeq();
+            if (at > count) {
+                return Uni.createFrom().failure(ProblemException.badRequest((fork ? "at_seq " : "parent_seq ") + at + " is past the last message of "
+                        + input.parentContinuationId() + " (" + count + ")"));
+            }
+            if (parent.depth() + 1 > MAX_CHAIN_DEPTH) {
+                return Uni.createFrom().failure(ProblemException.badRequest("a chain may have at most " + MAX_CHAIN_DEPTH
+                        + " ancestors; " + input.parentContinuationId() + " already has " + parent.depth()));
+            }
+            return store.insert(conn, tenant, input, parent, at);
+        });
+    }
+
+    /** Makes {@code input.continuationId()} a continuation of {@code parentCid} at {@code input.parentSeq()}: 201, 404, 409. */
+    public Uni<Session> fork(String tenant, SessionInput input) {
+        return db.inTransaction(conn -> store.deleteIfExpired(conn, tenant, input.continuationId())
+                        .chain(() -> insert(conn, tenant, input, true)))
+                .onItem().ifNull().failWith(() -> ProblemException.conflict(
+                        "a session with continuation_id " + input.continuationId() + " already exists"))
+                .call(created -> cache.write(tenant, input.continuationId(), created, List.of()))
+                .map(StoredSession::view);
     }
 
     /** The session's JSON as served: from the cache verbatim, or serialized from PostgreSQL's row. */
@@ -85,11 +140,25 @@ public class SessionService {
                 .map(StoredSession::view);
     }
 
-    public Uni<Void> delete(String tenant, String cid) {
-        return store.delete(tenant, cid)
-                .chain(deleted -> deleted
-                        ? cache.evict(tenant, cid)
-                        : Uni.createFrom().failure(ProblemException.notFound("session " + cid)));
+    /**
+     * Deletes a session and its messages. A session that others continue answers 409 naming them, unless
+     * {@code cascade}, which deletes the whole subtree of continuations with it.
+     */
+    public Uni<Void> delete(String tenant, String cid, boolean cascade) {
+        return db.inTransaction(conn -> store.findForUpdate(conn, tenant, cid)
+                        .onItem().ifNull().failWith(() -> ProblemException.notFound("session " + cid))
+                        .chain(session -> store.children(conn, session.id()).chain(children -> {
+                            if (children.isEmpty()) {
+                                return store.delete(conn, session.id()).replaceWith(List.of(cid));
+                            }
+                            if (!cascade) {
+                                return Uni.createFrom().failure(ProblemException.conflict("session " + cid + " is continued by "
+                                        + String.join(", ", children) + "; delete those first, or delete with ?cascade=true"));
+                            }
+                            return store.deleteTree(conn, session.id());
+                        })))
+                .chain(deleted -> Uni.join().all(deleted.stream().map(id -> cache.evict(tenant, id)).toList()).andFailFast())
+                .replaceWithVoid();
     }
 
     /**
@@ -98,31 +167,102 @@ public class SessionService {
      */
     public Uni<Appended> append(String tenant, String cid, List<NewMessage> messages, boolean create,
                                 String idempotencyKey, byte[] requestHash) {
-        Uni<Appended> stored = !create && idempotencyKey == null
-                // a single statement is atomic on its own: no BEGIN/COMMIT round trips on the common path
-                ? db.run(pool -> store.append(pool, tenant, cid, messages, null))
-                : appendInTransaction(tenant, cid, messages, create, idempotencyKey, requestHash);
-        return stored
-                .onItem().ifNull().failWith(() -> ProblemException.notFound("session " + cid))
+        return checkReferences(tenant, messages)
+                .chain(() -> counted(messages))
+                .chain(counts -> !create && idempotencyKey == null
+                        // a single statement is atomic on its own: no BEGIN/COMMIT round trips on the common path
+                        ? db.run(pool -> store.append(pool, tenant, cid, messages, counts[0], counts[1], null))
+                        : appendInTransaction(tenant, cid, messages, counts, create, idempotencyKey, requestHash))
+                .onFailure(NotAppended.class).recoverWithNull()
+                .onItem().ifNull().switchTo(() -> whyNotAppended(tenant, cid, messages.size()))
                 .call(appended -> appended.replayed()
                         ? Uni.createFrom().voidItem()
                         : cache.write(tenant, cid, appended.session(), appended.messages()));
     }
 
-    private Uni<Appended> appendInTransaction(String tenant, String cid, List<NewMessage> messages, boolean create,
+    /** Token counts to store: the client's, else the tokenizer's; reasoning is always counted. Large text off the event loop. */
+    private Uni<int[][]> counted(List<NewMessage> messages) {
+        long chars = 0;
+        for (NewMessage m : messages) {
+            chars += (m.tokenCount() == null ? m.content().length() : 0) + (m.reasoning() == null ? 0 : m.reasoning().length());
+        }
+        Uni<int[][]> counting = Uni.createFrom().item(() -> {
+            int[][] counts = new int[2][messages.size()];
+            for (int i = 0; i < messages.size(); i++) {
+                NewMessage m = messages.get(i);
+                counts[0][i] = m.tokenCount() != null ? m.tokenCount() : tokens.count(m.content());
+                counts[1][i] = tokens.count(m.reasoning());
+            }
+            return counts;
+        });
+        return chars > 16_384 ? counting.runSubscriptionOn(Infrastructure.getDefaultWorkerPool()) : counting;
+    }
+
+    /** Every file and image a message refers to must be a file of the tenant: else a 400 naming it, before anything is written. */
+    private Uni<Void> checkReferences(String tenant, List<NewMessage> messages) {
+        Set<String> ids = new LinkedHashSet<>();
+        messages.forEach(m -> {
+            ids.addAll(m.files());
+            ids.addAll(m.images());
+        });
+        if (ids.isEmpty()) {
+            return Uni.createFrom().voidItem();
+        }
+        return files.referenced(tenant, List.copyOf(ids)).map(found -> {
+            Set<String> known = new HashSet<>();
+            found.forEach(f -> known.add(f.id()));
+            for (int i = 0; i < messages.size(); i++) {
+                NewMessage m = messages.get(i);
+                String name = messages.size() == 1 ? "message" : "messages[" + i + "]";
+                for (String field : List.of("files", "images")) {
+                    List<String> refs = field.equals("files") ? m.files() : m.images();
+                    for (int r = 0; r < refs.size(); r++) {
+                        if (!known.contains(refs.get(r))) {
+                            throw ProblemException.badRequest(name + "." + field + "[" + r + "] names no file of yours: " + refs.get(r));
+                        }
+                    }
+                }
+            }
+            return null;
+        });
+    }
+
+    /** No row was appended: the session is missing (404), or its turn cap has no room for these messages (409). */
+    private Uni<Appended> whyNotAppended(String tenant, String cid, int asked) {
+        return store.find(tenant, cid).chain(session -> {
+            if (session == null) {
+                return Uni.createFrom().failure(ProblemException.notFound("session " + cid));
+            }
+            Integer remaining = session.view().remainingMessages();
+            return Uni.createFrom().failure(new ProblemException(409, "turn-cap", "Conflict", "session " + cid + " allows "
+                    + session.view().maxMessages() + " messages and has room for " + remaining + " more, not " + asked
+                    + " (remaining_messages: " + remaining + ")"));
+        });
+    }
+
+    private Uni<Appended> appendInTransaction(String tenant, String cid, List<NewMessage> messages, int[][] counts, boolean create,
                                               String idempotencyKey, byte[] requestHash) {
         return db.inTransaction(conn -> {
                     Uni<Void> ensured = create
-                            ? getOrCreate(conn, tenant, new SessionInput(cid, null, null, "{}", null)).replaceWithVoid()
+                            ? getOrCreate(conn, tenant, SessionInput.bare(cid)).replaceWithVoid()
                             : Uni.createFrom().voidItem();
                     if (idempotencyKey == null) {
-                        return ensured.chain(() -> store.append(conn, tenant, cid, messages, null));
+                        return ensured.chain(() -> store.append(conn, tenant, cid, messages, counts[0], counts[1], null));
                     }
                     return ensured.chain(() -> store.claimKey(conn, tenant, cid, idempotencyKey, requestHash))
                             .chain(claimed -> claimed
-                                    ? store.append(conn, tenant, cid, messages, idempotencyKey)
+                                    // no room under a turn cap: roll the claimed key back with the rest
+                                    ? store.append(conn, tenant, cid, messages, counts[0], counts[1], idempotencyKey)
+                                            .onItem().ifNull().failWith(NotAppended::new)
                                     : replay(conn, tenant, cid, idempotencyKey, requestHash));
                 });
+    }
+
+    /** Rolls back an append's transaction whose session had no room; the answer is worked out after the rollback. */
+    private static final class NotAppended extends RuntimeException {
+        NotAppended() {
+            super(null, null, false, false);
+        }
     }
 
     private Uni<Appended> replay(SqlConnection conn, String tenant, String cid, String key, byte[] requestHash) {
@@ -173,6 +313,50 @@ public class SessionService {
                 });
     }
 
+    /**
+     * A page of a chain's whole history in order: the root's messages up to its link, ..., then the session's own.
+     * {@code after} is how many were read before; each item carries its session's continuation_id.
+     */
+    public Uni<ChainPage> chainHistory(String tenant, String cid, long after, int limit) {
+        return store.chain(tenant, cid)
+                .chain(links -> {
+                    if (links.isEmpty()) {
+                        return Uni.createFrom().failure(ProblemException.notFound("session " + cid));
+                    }
+                    long total = links.stream().mapToLong(SessionStore.ChainLink::upto).sum();
+                    List<Uni<List<String>>> parts = new ArrayList<>();
+                    long start = 0;
+                    long from = after;
+                    long to = Math.min(total, after + limit);
+                    for (SessionStore.ChainLink link : links) {
+                        long end = start + link.upto();
+                        if (end > from && start < to) {
+                            long first = Math.max(from, start) - start + 1;
+                            long last = Math.min(to, end) - start;
+                            parts.add(store.range(link.id(), first, last).map(list -> list.stream()
+                                    .map(m -> withSession(cache.toJson(m), link.continuationId())).toList()));
+                        }
+                        start = end;
+                    }
+                    Uni<List<String>> items = parts.isEmpty() ? Uni.createFrom().item(List.of())
+                            : Uni.join().all(parts).andFailFast().map(lists -> lists.stream().flatMap(List::stream).toList());
+                    return items.map(list -> new ChainPage(list, to < total ? to : null));
+                });
+    }
+
+    /** History filtered by tool and/or model: read from PostgreSQL, ascending after {@code afterSeq}. */
+    public Uni<ChainPage> filteredHistory(String tenant, String cid, String toolName, String model, long afterSeq, int limit) {
+        return store.find(tenant, cid)
+                .onItem().ifNull().failWith(() -> ProblemException.notFound("session " + cid))
+                .chain(session -> store.filtered(session.id(), toolName, model, afterSeq, limit + 1))
+                .map(list -> new ChainPage(list.stream().limit(limit).map(cache::toJson).toList(),
+                        list.size() > limit ? list.get(limit - 1).seq() : null));
+    }
+
+    static String withSession(String messageJson, String cid) {
+        return "{\"continuation_id\":\"" + cid + "\"," + messageJson.substring(1);
+    }
+
     public Uni<List<SearchHit>> search(String tenant, String q, String userId, int limit, int offset) {
         return store.search(tenant, q, userId, limit, offset);
     }
@@ -196,6 +380,10 @@ public class SessionService {
 
     /** The patchable fields; {@code keepExpiry} false means set expiry from {@code ttlSeconds} (null: none). */
     public record SessionPatch(String title, String metadata, Long ttlSeconds, boolean keepExpiry) {
+    }
+
+    /** A page of message JSON and where the next one starts (null: none). */
+    public record ChainPage(List<String> messages, Long next) {
     }
 
     /** A page of message JSON, with the session's message count and whether Redis answered. */

@@ -28,7 +28,9 @@ import java.util.function.Function;
 public class SessionStore {
 
     private static final String SESSION_COLUMNS = sessionColumns("");
-    private static final String MESSAGE_COLUMNS = "id, seq, role, content, metadata::text AS metadata, token_count, created_at";
+    private static final String MESSAGE_COLUMNS = "id, seq, role, content, metadata::text AS metadata, tool_name, model, provider,"
+            + " input_tokens, output_tokens, files::text[] AS files, images::text[] AS images, reasoning, token_count,"
+            + " token_count_estimated, reasoning_token_count, created_at, tokens_through, total_through";
     private static final String LIVE = "(expires_at IS NULL OR expires_at > now())";
 
     private final Database db;
@@ -39,18 +41,94 @@ public class SessionStore {
 
     /** Removes an expired session that still holds the id, so the id can be taken again. */
     Uni<Void> deleteIfExpired(SqlClient sql, String tenant, String cid) {
-        return sql.preparedQuery("DELETE FROM chat_sessions WHERE tenant = $1 AND continuation_id = $2 AND expires_at <= now()")
+        return sql.preparedQuery("DELETE FROM chat_sessions s WHERE tenant = $1 AND continuation_id = $2 AND expires_at <= now()"
+                        + " AND NOT EXISTS (SELECT 1 FROM chat_sessions c WHERE c.parent_id = s.id)")
                 .execute(Tuple.of(tenant, cid)).replaceWithVoid();
     }
 
-    /** Inserts the session, or answers null when the id is taken. */
-    Uni<StoredSession> insert(SqlClient sql, String tenant, SessionInput input) {
-        return sql.preparedQuery("INSERT INTO chat_sessions (tenant, continuation_id, user_id, title, metadata, expires_at) "
-                        + "VALUES ($1, $2, $3, $4, $5::text::jsonb, now() + $6::bigint * interval '1 second') "
+    /** Inserts the session (a continuation of {@code parent} at {@code parentSeq} when given), or answers null when the id is taken. */
+    Uni<StoredSession> insert(SqlClient sql, String tenant, SessionInput input, StoredSession parent, Integer parentSeq) {
+        return sql.preparedQuery("INSERT INTO chat_sessions (tenant, continuation_id, user_id, title, metadata, expires_at,"
+                        + " ttl_seconds, ttl_sliding, max_messages, parent_id, parent_continuation_id, parent_seq, depth) "
+                        + "VALUES ($1, $2, $3, $4, $5::text::jsonb, now() + $6::bigint * interval '1 second', $6, $7, $8, $9, $10, $11, $12) "
                         + "ON CONFLICT (tenant, continuation_id) DO NOTHING RETURNING " + SESSION_COLUMNS)
                 .execute(Tuple.from(Arrays.asList(tenant, input.continuationId(), input.userId(), input.title(),
-                        input.metadata(), input.ttlSeconds())))
+                        input.metadata(), input.ttlSeconds(), input.ttlSliding(), input.maxMessages(),
+                        parent == null ? null : parent.id(), parent == null ? null : parent.view().continuationId(),
+                        parentSeq, parent == null ? 0 : parent.depth() + 1)))
                 .map(rows -> first(rows, SessionStore::session));
+    }
+
+    /** The live session, locked against deletion while a continuation of it is made; or null. */
+    Uni<StoredSession> findToContinue(SqlClient sql, String tenant, String cid) {
+        return sql.preparedQuery("SELECT " + SESSION_COLUMNS + " FROM chat_sessions "
+                        + "WHERE tenant = $1 AND continuation_id = $2 AND " + LIVE + " FOR KEY SHARE")
+                .execute(Tuple.of(tenant, cid))
+                .map(rows -> first(rows, SessionStore::session));
+    }
+
+    /** The tenant's session by id, live or expired (an expired parent stays readable through its continuations), or null. */
+    Uni<StoredSession> findIncludingExpired(String tenant, String cid) {
+        return db.run(pool -> pool.preparedQuery("SELECT " + SESSION_COLUMNS + " FROM chat_sessions WHERE tenant = $1 AND continuation_id = $2")
+                .execute(Tuple.of(tenant, cid))
+                .map(rows -> first(rows, SessionStore::session)));
+    }
+
+    /**
+     * How many messages a session's ancestors put in front of its own: each link's {@code parent_seq}, summed up the
+     * chain (a parent's history up to the link already holds the grandparent's part).
+     */
+    Uni<Long> chainLength(String tenant, String cid) {
+        return db.run(pool -> pool.preparedQuery("WITH RECURSIVE up AS ("
+                        + " SELECT parent_id, parent_seq FROM chat_sessions WHERE tenant = $1 AND continuation_id = $2"
+                        + " UNION ALL SELECT s.parent_id, s.parent_seq FROM chat_sessions s JOIN up ON s.id = up.parent_id)"
+                        + " SELECT coalesce(sum(parent_seq), 0) FROM up WHERE parent_id IS NOT NULL")
+                .execute(Tuple.of(tenant, cid))
+                .map(rows -> rows.iterator().next().getLong(0)));
+    }
+
+    /** The chain ending in the live session {@code cid}, root first: each session with how many of its messages it lends. */
+    Uni<List<ChainLink>> chain(String tenant, String cid) {
+        return db.run(pool -> pool.preparedQuery("WITH RECURSIVE up AS ("
+                        + " SELECT id, continuation_id, parent_id, parent_seq, message_count::bigint AS upto, 0 AS lvl FROM chat_sessions"
+                        + "  WHERE tenant = $1 AND continuation_id = $2 AND " + LIVE
+                        + " UNION ALL SELECT s.id, s.continuation_id, s.parent_id, s.parent_seq, up.parent_seq::bigint, up.lvl + 1"
+                        + "  FROM chat_sessions s JOIN up ON s.id = up.parent_id)"
+                        + " SELECT id, continuation_id, upto FROM up ORDER BY lvl DESC")
+                .execute(Tuple.of(tenant, cid))
+                .map(rows -> {
+                    List<ChainLink> links = new ArrayList<>();
+                    rows.forEach(r -> links.add(new ChainLink(r.getUUID("id"), r.getString("continuation_id"), r.getLong("upto"))));
+                    return links;
+                }));
+    }
+
+    /** One session of a chain and how many of its messages (1..upto) the chain's history holds. */
+    record ChainLink(UUID id, String continuationId, long upto) {
+    }
+
+    /** The continuation_ids of the sessions that continue this one. */
+    Uni<List<String>> children(SqlClient sql, UUID id) {
+        return sql.preparedQuery("SELECT continuation_id FROM chat_sessions WHERE parent_id = $1 ORDER BY continuation_id")
+                .execute(Tuple.of(id))
+                .map(rows -> {
+                    List<String> ids = new ArrayList<>();
+                    rows.forEach(r -> ids.add(r.getString(0)));
+                    return ids;
+                });
+    }
+
+    /** Deletes a session with every session that continues it, at any depth; answers their continuation_ids. */
+    Uni<List<String>> deleteTree(SqlClient sql, UUID id) {
+        return sql.preparedQuery("WITH RECURSIVE tree AS (SELECT id FROM chat_sessions WHERE id = $1"
+                        + " UNION ALL SELECT c.id FROM chat_sessions c JOIN tree ON c.parent_id = tree.id)"
+                        + " DELETE FROM chat_sessions WHERE id IN (SELECT id FROM tree) RETURNING continuation_id")
+                .execute(Tuple.of(id))
+                .map(rows -> {
+                    List<String> ids = new ArrayList<>();
+                    rows.forEach(r -> ids.add(r.getString(0)));
+                    return ids;
+                });
     }
 
     /** The live session, or null. */
@@ -77,16 +155,17 @@ public class SessionStore {
     Uni<StoredSession> update(SqlClient sql, UUID id, String title, String metadata, Long ttlSeconds, boolean keepExpiry) {
         return sql.preparedQuery("UPDATE chat_sessions SET title = $2, metadata = $3::text::jsonb, "
                         + "expires_at = CASE WHEN $5::boolean THEN expires_at ELSE now() + $4::bigint * interval '1 second' END, "
+                        + "ttl_seconds = CASE WHEN $5::boolean THEN ttl_seconds ELSE $4::bigint END, "
                         + "version = version + 1, updated_at = now() WHERE id = $1 RETURNING " + SESSION_COLUMNS)
                 .execute(Tuple.from(Arrays.asList(id, title, metadata, ttlSeconds, keepExpiry)))
                 .map(rows -> first(rows, SessionStore::session));
     }
 
-    /** Deletes the live session and, by cascade, its messages; answers whether one was deleted. */
-    Uni<Boolean> delete(String tenant, String cid) {
-        return db.run(pool -> pool.preparedQuery("DELETE FROM chat_sessions WHERE tenant = $1 AND continuation_id = $2 AND " + LIVE)
-                .execute(Tuple.of(tenant, cid))
-                .map(rows -> rows.rowCount() > 0));
+    /** Deletes the session and, by cascade, its messages; answers whether one was deleted. */
+    Uni<Boolean> delete(SqlClient sql, UUID id) {
+        return sql.preparedQuery("DELETE FROM chat_sessions WHERE id = $1")
+                .execute(Tuple.of(id))
+                .map(rows -> rows.rowCount() > 0);
     }
 
     /** Most recently updated first; the cursor holds the last row's (updated_at, id). */
@@ -102,37 +181,83 @@ public class SessionStore {
     }
 
     /**
-     * Appends messages in one statement: bumps the live session's count and version, inserts the messages with
-     * the numbers that frees, and records their seq range under the idempotency key (if any).
-     * Answers the updated session and the stored messages, or null when no live session has that id.
+     * Appends messages in one statement: bumps the live session's count, token totals and version (and, for a
+     * sliding expiry, its expiry), inserts the messages with the numbers and running token sums that frees, and
+     * records their seq range under the idempotency key (if any). A turn cap is checked by the same update, so
+     * concurrent appends never pass it. Answers the updated session and the stored messages, or null when no live
+     * session with room for them has that id. {@code tokens} and {@code reasoningTokens} are the counts to store.
      */
-    Uni<Appended> append(SqlClient sql, String tenant, String cid, List<NewMessage> messages, String idempotencyKey) {
+    Uni<Appended> append(SqlClient sql, String tenant, String cid, List<NewMessage> messages, int[] tokens,
+                         int[] reasoningTokens, String idempotencyKey) {
         int n = messages.size();
         String[] roles = new String[n];
         String[] contents = new String[n];
         String[] metadata = new String[n];
-        Integer[] tokens = new Integer[n];
+        String[] tools = new String[n];
+        String[] models = new String[n];
+        String[] providers = new String[n];
+        Integer[] inputs = new Integer[n];
+        Integer[] outputs = new Integer[n];
+        String[] files = new String[n];
+        String[] images = new String[n];
+        String[] reasonings = new String[n];
+        Integer[] counts = new Integer[n];
+        Integer[] reasoningCounts = new Integer[n];
+        Boolean[] estimated = new Boolean[n];
+        Long[] tokensThrough = new Long[n];
+        Long[] totalThrough = new Long[n];
+        long sumTokens = 0;
+        long sumTotal = 0;
         for (int i = 0; i < n; i++) {
             NewMessage m = messages.get(i);
             roles[i] = m.role();
             contents[i] = m.content();
             metadata[i] = m.metadata();
-            tokens[i] = m.tokenCount();
+            tools[i] = m.toolName();
+            models[i] = m.model();
+            providers[i] = m.provider();
+            inputs[i] = m.inputTokens();
+            outputs[i] = m.outputTokens();
+            files[i] = String.join(",", m.files());
+            images[i] = String.join(",", m.images());
+            reasonings[i] = m.reasoning();
+            counts[i] = tokens[i];
+            reasoningCounts[i] = reasoningTokens[i];
+            estimated[i] = m.tokenCount() == null;
+            sumTokens += tokens[i];
+            sumTotal += tokens[i] + reasoningTokens[i];
+            tokensThrough[i] = sumTokens;
+            totalThrough[i] = sumTotal;
         }
         String statement = "WITH s AS ("
-                + " UPDATE chat_sessions SET message_count = message_count + $3, version = version + 1, updated_at = now()"
-                + " WHERE tenant = $1 AND continuation_id = $2 AND " + LIVE + " RETURNING " + SESSION_COLUMNS
+                + " UPDATE chat_sessions SET message_count = message_count + $3, version = version + 1, updated_at = now(),"
+                + " tokens_total = tokens_total + $21, reasoning_total = reasoning_total + $22 - $21,"
+                + " expires_at = CASE WHEN ttl_sliding THEN now() + ttl_seconds * interval '1 second' ELSE expires_at END"
+                + " WHERE tenant = $1 AND continuation_id = $2 AND " + LIVE
+                + " AND (max_messages IS NULL OR message_count + $3 <= max_messages) RETURNING " + SESSION_COLUMNS
                 + "), m AS ("
-                + " INSERT INTO chat_messages (session_id, seq, role, content, metadata, token_count, created_at)"
-                + " SELECT s.id, s.message_count - $3 + t.ord, t.role, t.content, t.metadata::jsonb, t.token_count, now()"
-                + " FROM s, unnest($4::text[], $5::text[], $6::text[], $7::int[]) WITH ORDINALITY AS t(role, content, metadata, token_count, ord)"
-                + " RETURNING id AS m_id, seq, role, content, metadata::text AS m_metadata, token_count, created_at AS m_created_at"
+                + " INSERT INTO chat_messages (session_id, seq, role, content, metadata, tool_name, model, provider, input_tokens,"
+                + " output_tokens, files, images, reasoning, token_count, reasoning_token_count, token_count_estimated,"
+                + " tokens_through, total_through, created_at)"
+                + " SELECT s.id, s.message_count - $3 + t.ord, t.role, t.content, t.metadata::jsonb, t.tool, t.model, t.provider,"
+                + " t.input, t.output, string_to_array(NULLIF(t.files, ''), ',')::uuid[], string_to_array(NULLIF(t.images, ''), ',')::uuid[],"
+                + " t.reasoning, t.tokens, t.reasoning_tokens, t.estimated, s.tokens_total - $21 + t.tokens_through,"
+                + " s.tokens_total + s.reasoning_total - $22 + t.total_through, now()"
+                + " FROM s, unnest($4::text[], $5::text[], $6::text[], $9::text[], $10::text[], $11::text[], $12::int[], $13::int[],"
+                + " $14::text[], $15::text[], $16::text[], $7::int[], $17::int[], $18::boolean[], $19::bigint[], $20::bigint[])"
+                + " WITH ORDINALITY AS t(role, content, metadata, tool, model, provider, input, output, files, images, reasoning,"
+                + " tokens, reasoning_tokens, estimated, tokens_through, total_through, ord)"
+                + " RETURNING id AS m_id, seq, role, content, metadata::text AS m_metadata, tool_name, model, provider, input_tokens,"
+                + " output_tokens, files::text[] AS files, images::text[] AS images, reasoning, token_count, token_count_estimated,"
+                + " reasoning_token_count, created_at AS m_created_at, tokens_through, total_through"
                 + "), k AS ("
                 + " UPDATE message_idempotency_keys SET first_seq = s.message_count - $3 + 1, last_seq = s.message_count"
                 + " FROM s WHERE message_idempotency_keys.session_id = s.id AND message_idempotency_keys.key = $8"
                 + ") SELECT s.*, m.* FROM s CROSS JOIN m ORDER BY m.seq";
         return sql.preparedQuery(statement)
-                .execute(Tuple.from(Arrays.asList(tenant, cid, n, roles, contents, metadata, tokens, idempotencyKey)))
+                .execute(Tuple.from(Arrays.asList(tenant, cid, n, roles, contents, metadata, counts, idempotencyKey,
+                        tools, models, providers, inputs, outputs, files, images, reasonings, reasoningCounts, estimated,
+                        tokensThrough, totalThrough, sumTokens, sumTotal)))
                 .map(rows -> {
                     if (rows.size() == 0) {
                         return null;
@@ -143,9 +268,7 @@ public class SessionStore {
                         if (session == null) {
                             session = session(row);
                         }
-                        stored.add(new Message(row.getUUID("m_id").toString(), row.getLong("seq"), row.getString("role"),
-                                row.getString("content"), row.getString("m_metadata"), row.getInteger("token_count"),
-                                Times.format(row.getOffsetDateTime("m_created_at"))));
+                        stored.add(message(row, "m_id", "m_metadata", "m_created_at"));
                     }
                     return new Appended(session, stored, false);
                 });
@@ -182,6 +305,35 @@ public class SessionStore {
 
     Uni<List<Message>> range(UUID sessionId, long from, long to) {
         return db.run(pool -> range(pool, sessionId, from, to));
+    }
+
+    /** The running token sum through {@code seq} ({@code withReasoning}: reasoning tokens included); 0 for seq 0. */
+    Uni<Long> tokensThrough(UUID sessionId, long seq, boolean withReasoning) {
+        if (seq == 0) {
+            return Uni.createFrom().item(0L);
+        }
+        return db.run(pool -> pool.preparedQuery("SELECT " + (withReasoning ? "total_through" : "tokens_through")
+                        + " FROM chat_messages WHERE session_id = $1 AND seq = $2")
+                .execute(Tuple.of(sessionId, seq))
+                .map(rows -> rows.size() == 0 ? 0L : rows.iterator().next().getLong(0)));
+    }
+
+    /** The first seq whose running token sum reaches {@code atLeast}: one probe of the running-sum index. */
+    Uni<Long> firstSeqReaching(UUID sessionId, long atLeast, boolean withReasoning) {
+        String column = withReasoning ? "total_through" : "tokens_through";
+        return db.run(pool -> pool.preparedQuery("SELECT seq FROM chat_messages WHERE session_id = $1 AND " + column
+                        + " >= $2 ORDER BY " + column + ", seq LIMIT 1")
+                .execute(Tuple.of(sessionId, atLeast))
+                .map(rows -> rows.size() == 0 ? null : rows.iterator().next().getLong(0)));
+    }
+
+    /** A page of history filtered by tool and/or model, ascending after {@code afterSeq}. */
+    Uni<List<Message>> filtered(UUID sessionId, String toolName, String model, long afterSeq, int limit) {
+        return db.run(pool -> pool.preparedQuery("SELECT " + MESSAGE_COLUMNS + " FROM chat_messages WHERE session_id = $1"
+                        + " AND ($2::text IS NULL OR tool_name = $2) AND ($3::text IS NULL OR model = $3) AND seq > $4"
+                        + " ORDER BY seq LIMIT $5")
+                .execute(Tuple.from(Arrays.asList(sessionId, toolName, model, afterSeq, limit)))
+                .map(SessionStore::messages));
     }
 
     /** Up to {@code limit} messages below {@code beforeSeq}, newest first. */
@@ -238,24 +390,46 @@ public class SessionStore {
     private static String sessionColumns(String alias) {
         return String.join(", ", alias + "id", alias + "continuation_id", alias + "user_id", alias + "title",
                 alias + "metadata::text AS metadata", alias + "message_count", alias + "version", alias + "created_at",
-                alias + "updated_at", alias + "expires_at");
+                alias + "updated_at", alias + "expires_at", alias + "parent_id", alias + "parent_continuation_id",
+                alias + "parent_seq", alias + "depth", alias + "max_messages", alias + "ttl_seconds", alias + "ttl_sliding",
+                alias + "tokens_total", alias + "reasoning_total");
     }
 
     static StoredSession session(Row row) {
         OffsetDateTime expires = row.getOffsetDateTime("expires_at");
+        int count = row.getInteger("message_count");
+        Integer max = row.getInteger("max_messages");
         Session view = new Session(row.getString("continuation_id"), row.getString("user_id"), row.getString("title"),
-                row.getString("metadata"), row.getInteger("message_count"), Times.format(row.getOffsetDateTime("created_at")),
-                Times.format(row.getOffsetDateTime("updated_at")), Times.format(expires));
-        return new StoredSession(row.getUUID("id"), row.getLong("version"), expires, view);
+                row.getString("metadata"), count, Times.format(row.getOffsetDateTime("created_at")),
+                Times.format(row.getOffsetDateTime("updated_at")), Times.format(expires),
+                row.getString("parent_continuation_id"), row.getInteger("parent_seq"), max,
+                max == null ? null : Math.max(0, max - count), row.getLong("ttl_seconds"), row.getBoolean("ttl_sliding"));
+        return new StoredSession(row.getUUID("id"), row.getLong("version"), expires, row.getUUID("parent_id"),
+                row.getInteger("depth"), row.getLong("tokens_total"), row.getLong("reasoning_total"), view);
     }
 
-    private static List<Message> messages(RowSet<Row> rows) {
+    static List<Message> messages(RowSet<Row> rows) {
         List<Message> list = new ArrayList<>(rows.size());
         for (Row r : rows) {
-            list.add(new Message(r.getUUID("id").toString(), r.getLong("seq"), r.getString("role"), r.getString("content"),
-                    r.getString("metadata"), r.getInteger("token_count"), Times.format(r.getOffsetDateTime("created_at"))));
+            list.add(message(r, "id", "metadata", "created_at"));
         }
         return list;
+    }
+
+    private static Message message(Row r, String idColumn, String metadataColumn, String createdColumn) {
+        Integer input = r.getInteger("input_tokens");
+        Integer output = r.getInteger("output_tokens");
+        return new Message(r.getUUID(idColumn).toString(), r.getLong("seq"), r.getString("role"), r.getString("content"),
+                r.getString(metadataColumn), r.getString("tool_name"), r.getString("model"), r.getString("provider"),
+                input == null && output == null ? null : new Message.Usage(input, output), ids(r, "files"), ids(r, "images"),
+                r.getString("reasoning"), r.getInteger("token_count"), r.getBoolean("token_count_estimated"),
+                Times.format(r.getOffsetDateTime(createdColumn)), r.getInteger("reasoning_token_count"), r.getLong("tokens_through"),
+                r.getLong("total_through"));
+    }
+
+    private static List<String> ids(Row row, String column) {
+        String[] ids = row.getArrayOfStrings(column);
+        return ids == null ? List.of() : List.of(ids);
     }
 
     private static <T> T first(RowSet<Row> rows, Function<Row, T> mapper) {

@@ -42,7 +42,7 @@ public final class RedisCluster implements AutoCloseable {
             RedisCluster cluster = new RedisCluster(Files.createTempDirectory("exai-redis-cluster"));
             List<String> addresses = new ArrayList<>();
             for (int i = 0; i < masters * 2; i++) {
-                int port = TestServers.freePort();
+                int port = freePortWithFreeBusPort();
                 cluster.startNode(port);
                 addresses.add("127.0.0.1:" + port);
             }
@@ -203,6 +203,21 @@ public final class RedisCluster implements AutoCloseable {
                 .redirectErrorStream(true).redirectOutput(nodeDir.resolve("redis.log").toFile()).start();
         nodes.put(port, process);
         Runtime.getRuntime().addShutdownHook(new Thread(process::destroyForcibly));
+    }
+
+    /** A node also listens on its port + 10000 (the cluster bus): both must be free, or the node aborts at start. */
+    private static int freePortWithFreeBusPort() {
+        for (int attempt = 0; attempt < 100; attempt++) {
+            int port = TestServers.freePort();
+            if (port + 10000 <= 65535) {
+                try (java.net.ServerSocket bus = new java.net.ServerSocket(port + 10000)) {
+                    return port;
+                } catch (IOException taken) {
+                    // try another
+                }
+            }
+        }
+        throw new IllegalStateException("found no port whose cluster bus port is free too");
     }
 
     private void awaitPing(int port) {

@@ -1,0 +1,180 @@
+package dev.exai.store.session;
+
+import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.exai.store.common.ProblemException;
+import dev.exai.store.file.FileService;
+import dev.exai.store.file.ReferencedFile;
+import io.smallrye.mutiny.Uni;
+import jakarta.enterprise.context.ApplicationScoped;
+import java.util.ArrayList;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.function.Function;
+import java.util.stream.Collectors;
+
+/**
+ * Answers "what should the next model call see?": the newest messages of a session, and of the sessions it
+ * continues, whose token counts fit a budget, oldest first, with the files and images they refer to.
+ *
+ * <p>Each message keeps the running sum of its session's token counts through it, so where a budget starts is one
+ * probe per session of the chain: a {@code ZRANGEBYSCORE} on the cache's running-sum set, or one index probe in
+ * PostgreSQL ({@code tokens_through}); then only the messages returned are read. The cost grows with what is
+ * returned and with the depth of the chain (at most 20), never with the length of a history. Reasoning is left out
+ * and not counted unless asked for; that variant is read from PostgreSQL, whose {@code total_through} sums it too.
+ */
+@ApplicationScoped
+public class ContextReader {
+
+    private final SessionStore store;
+    private final SessionCache cache;
+    private final FileService files;
+    private final ObjectMapper json;
+
+    public ContextReader(SessionStore store, SessionCache cache, FileService files, ObjectMapper json) {
+        this.store = store;
+        this.cache = cache;
+        this.files = files;
+        this.json = json;
+    }
+
+    /** What a context read answers; {@code messages} is message JSON, each with its {@code continuation_id}. */
+    public record Context(List<String> messages, List<ReferencedFile> files, List<ReferencedFile> images, long tokens,
+                          long omittedMessages, Long firstIncludedSeq, String firstIncludedContinuationId,
+                          boolean newestExceedsBudget, boolean cacheHit) {
+    }
+
+    /** One session's part of the answer. */
+    private record Slice(String cid, List<String> messages, long tokens, long first, long upto, String parentCid,
+                         Integer parentSeq, boolean cacheHit) {
+    }
+
+    public Uni<Context> read(String tenant, String cid, long budget, boolean chain, boolean withReasoning) {
+        List<Slice> slices = new ArrayList<>();
+        return slice(tenant, cid, 0, budget, true, chain, withReasoning, slices)
+                .chain(() -> answer(tenant, slices, budget, chain, withReasoning));
+    }
+
+    /** Reads one session's slice through seq {@code upto} (0: its last), then its parent's while the budget lasts. */
+    private Uni<Void> slice(String tenant, String cid, long upto, long budget, boolean newest, boolean chain,
+                            boolean withReasoning, List<Slice> slices) {
+        Uni<Slice> read = withReasoning
+                ? fromDatabase(tenant, cid, upto, budget, newest, true)
+                : cache.context(tenant, cid, budget, upto, newest).chain(cached -> cached == null
+                        ? fromDatabase(tenant, cid, upto, budget, newest, false)
+                        : Uni.createFrom().item(fromCache(cid, cached, newest)));
+        return read.chain(slice -> {
+            slices.add(slice);
+            boolean wholeSessionFits = slice.first() <= 1;
+            long left = budget - slice.tokens();
+            if (chain && wholeSessionFits && slice.parentCid() != null && slice.parentSeq() > 0 && left > 0) {
+                return slice(tenant, slice.parentCid(), slice.parentSeq(), left, false, true, withReasoning, slices);
+            }
+            return Uni.createFrom().voidItem();
+        });
+    }
+
+    private Slice fromCache(String cid, SessionCache.CachedContext cached, boolean newest) {
+        JsonNode session = tree(cached.sessionJson());
+        if (newest && cached.expiresAtMillis() != null && cached.expiresAtMillis() <= System.currentTimeMillis()) {
+            throw ProblemException.notFound("session " + cid);
+        }
+        JsonNode parent = session.get("parent_continuation_id");
+        JsonNode parentSeq = session.get("parent_seq");
+        return new Slice(cid, cached.messages(), cached.tokensThrough() - cached.tokensBefore(), cached.first(), cached.upto(),
+                parent == null || parent.isNull() ? null : parent.asText(),
+                parentSeq == null || parentSeq.isNull() ? null : parentSeq.asInt(), true);
+    }
+
+    private Uni<Slice> fromDatabase(String tenant, String cid, long upto, long budget, boolean newest, boolean withReasoning) {
+        Uni<StoredSession> found = newest ? store.find(tenant, cid) : store.findIncludingExpired(tenant, cid);
+        return found.onItem().ifNull().failWith(() -> ProblemException.notFound("session " + cid))
+                .chain(session -> {
+                    int count = session.view().messageCount();
+                    long last = upto == 0 || upto > count ? count : upto;
+                    Uni<Long> through = last == count
+                            ? Uni.createFrom().item(session.tokensTotal() + (withReasoning ? session.reasoningTotal() : 0))
+                            : store.tokensThrough(session.id(), last, withReasoning);
+                    return through.chain(total -> total <= budget
+                                    ? Uni.createFrom().item(1L)
+                                    : store.firstSeqReaching(session.id(), total - budget, withReasoning).map(j -> j + 1))
+                            .chain(first -> {
+                                long k = first > last && newest ? last : first;
+                                Uni<List<Message>> messages = k <= last && last > 0
+                                        ? store.range(session.id(), k, last) : Uni.createFrom().item(List.of());
+                                return messages.map(list -> new Slice(cid, list.stream().map(cache::toJson).toList(),
+                                        list.stream().mapToLong(m -> m.tokenCount() + (withReasoning ? m.reasoningTokenCount() : 0)).sum(),
+                                        Math.max(k, 1), last, session.view().parentContinuationId(), session.view().parentSeq(), false));
+                            });
+                });
+    }
+
+    private Uni<Context> answer(String tenant, List<Slice> slices, long budget, boolean chain, boolean withReasoning) {
+        List<String> messages = new ArrayList<>();
+        long tokens = 0;
+        Long firstSeq = null;
+        String firstCid = null;
+        for (int i = slices.size() - 1; i >= 0; i--) {
+            Slice slice = slices.get(i);
+            tokens += slice.tokens();
+            slice.messages().forEach(m -> messages.add(shown(m, slice.cid(), withReasoning)));
+            if (firstSeq == null && !slice.messages().isEmpty()) {
+                firstSeq = slice.first();
+                firstCid = slice.cid();
+            }
+        }
+        Slice newest = slices.get(0);
+        boolean exceeds = newest.tokens() > budget;
+        // everything in the chain (the session's own messages, and each ancestor's up to the link) less what was kept
+        Uni<Long> chainMessages = chain && newest.parentCid() != null
+                ? store.chainLength(tenant, newest.cid()) : Uni.createFrom().item(0L);
+        boolean allHit = slices.stream().allMatch(Slice::cacheHit);
+        long total = tokens;
+        Long seq = firstSeq;
+        String cid = firstCid;
+        return chainMessages.chain(ancestors -> references(tenant, messages).map(refs -> new Context(messages,
+                refs.get("files"), refs.get("images"), total, newest.upto() + ancestors - messages.size(), seq, cid, exceeds, allHit)));
+    }
+
+    /** The files and images the messages refer to, each once, newest reference first. */
+    private Uni<Map<String, List<ReferencedFile>>> references(String tenant, List<String> messages) {
+        LinkedHashSet<String> fileIds = new LinkedHashSet<>();
+        LinkedHashSet<String> imageIds = new LinkedHashSet<>();
+        for (int i = messages.size() - 1; i >= 0; i--) {
+            String m = messages.get(i);
+            if (m.contains("\"files\":[\"") || m.contains("\"images\":[\"")) {
+                JsonNode node = tree(m);
+                node.get("files").forEach(id -> fileIds.add(id.asText()));
+                node.get("images").forEach(id -> imageIds.add(id.asText()));
+            }
+        }
+        List<String> all = new ArrayList<>(fileIds);
+        all.addAll(imageIds);
+        return files.referenced(tenant, all).map(found -> {
+            Map<String, ReferencedFile> byId = found.stream().collect(Collectors.toMap(ReferencedFile::id, Function.identity(), (a, b) -> a));
+            return Map.of("files", fileIds.stream().map(byId::get).filter(f -> f != null).toList(),
+                    "images", imageIds.stream().map(byId::get).filter(f -> f != null).toList());
+        });
+    }
+
+    /** A message as the context shows it: with its session's id, and without its reasoning unless asked for. */
+    private String shown(String message, String cid, boolean withReasoning) {
+        if (!withReasoning && !message.contains("\"reasoning\":null")) {
+            ObjectNode node = (ObjectNode) tree(message);
+            node.putNull("reasoning");
+            message = node.toString();
+        }
+        return SessionService.withSession(message, cid);
+    }
+
+    private JsonNode tree(String text) {
+        try {
+            return json.readTree(text);
+        } catch (JsonProcessingException e) {
+            throw new IllegalStateException("stored JSON does not parse", e);
+        }
+    }
+}
