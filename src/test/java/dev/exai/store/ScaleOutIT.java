@@ -204,10 +204,11 @@ class ScaleOutIT {
         assertThat(keys).isNotEmpty();
         Set<String> families = new HashSet<>();
         for (String key : keys) {
-            assertThat(key).as("a cache key").matches("exai:[0-9a-f-]+:\\d+:\\{alpha:[^{}]+\\}(:meta|:msgs)?");
-            families.add(key.endsWith(":meta") ? "session meta" : key.endsWith(":msgs") ? "session messages" : "file");
+            assertThat(key).as("a cache key").matches("exai:[0-9a-f-]+:\\d+:\\{alpha:[^{}]+\\}(:meta|:msgs|:tok)?");
+            families.add(key.endsWith(":meta") ? "session meta" : key.endsWith(":msgs") ? "session messages"
+                    : key.endsWith(":tok") ? "session token sums" : "file");
         }
-        assertThat(families).containsExactlyInAnyOrder("session meta", "session messages", "file");
+        assertThat(families).containsExactlyInAnyOrder("session meta", "session messages", "session token sums", "file");
         // a script or command whose keys span slots fails with CROSSSLOT and is counted as a Redis error
         assertThat(metric(a, "exai_store_redis_errors_total")).isZero();
         assertThat(metric(b, "exai_store_redis_errors_total")).isZero();
