@@ -29,8 +29,19 @@ class AsyncExaiStore:
     async def get_session(self, continuation_id: str) -> dict:
         return await self._run(self.sync.get_session, continuation_id)
 
-    async def delete_session(self, continuation_id: str) -> None:
-        await self._run(self.sync.delete_session, continuation_id)
+    async def update_session(self, continuation_id: str, **fields: Any) -> dict:
+        return await self._run(self.sync.update_session, continuation_id, **fields)
+
+    async def delete_session(self, continuation_id: str, cascade: bool = False) -> None:
+        await self._run(self.sync.delete_session, continuation_id, cascade)
+
+    async def fork(self, continuation_id: str, new_continuation_id: str | None = None, at_seq: int | None = None,
+                   **fields: Any) -> dict:
+        return await self._run(self.sync.fork, continuation_id, new_continuation_id, at_seq, **fields)
+
+    async def context(self, continuation_id: str, max_tokens: int, **options: Any) -> dict:
+        """What the next model call should see (see ``ExaiStore.context``)."""
+        return await self._run(self.sync.context, continuation_id, max_tokens, **options)
 
     async def add_message(self, continuation_id: str, role: str, content: str, **fields: Any) -> dict:
         return await self._run(self.sync.add_message, continuation_id, role, content, **fields)

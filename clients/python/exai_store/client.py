@@ -32,9 +32,17 @@ class ExaiStore:
 
     # Sessions ---------------------------------------------------------------------------------------------
     def create_session(self, continuation_id: str | None = None, user_id: str | None = None, title: str | None = None,
-                       metadata: dict | None = None, ttl_seconds: int | None = None) -> dict:
-        """Get-or-create the session EXAI holds an id for; with no id, create one with a server-made id."""
-        body = _compact({"user_id": user_id, "title": title, "metadata": metadata, "ttl_seconds": ttl_seconds})
+                       metadata: dict | None = None, ttl_seconds: int | None = None, ttl_sliding: bool | None = None,
+                       max_messages: int | None = None, parent_continuation_id: str | None = None,
+                       parent_seq: int | None = None) -> dict:
+        """Get-or-create the session EXAI holds an id for; with no id, create one with a server-made id.
+
+        ``parent_continuation_id`` (with ``parent_seq``) makes it continue another session; ``max_messages`` caps its
+        turns; ``ttl_sliding`` moves its expiry to now + ``ttl_seconds`` on every append. All apply only on create.
+        """
+        body = _compact({"user_id": user_id, "title": title, "metadata": metadata, "ttl_seconds": ttl_seconds,
+                         "ttl_sliding": ttl_sliding, "max_messages": max_messages,
+                         "parent_continuation_id": parent_continuation_id, "parent_seq": parent_seq})
         if continuation_id is None:
             return self._call("POST", "/sessions", body=body, idempotency_key=None)
         return self._call("PUT", "/sessions/" + _quote(continuation_id), body=body)
@@ -42,14 +50,45 @@ class ExaiStore:
     def get_session(self, continuation_id: str) -> dict:
         return self._call("GET", "/sessions/" + _quote(continuation_id))
 
-    def delete_session(self, continuation_id: str) -> None:
-        self._call("DELETE", "/sessions/" + _quote(continuation_id))
+    def update_session(self, continuation_id: str, title: str | None = None, metadata: dict | None = None,
+                       ttl_seconds: int | None = None) -> dict:
+        """Merge-patch a session's title, metadata (merged key by key) and TTL (which restarts its expiry)."""
+        body = _compact({"title": title, "metadata": metadata, "ttl_seconds": ttl_seconds})
+        return self._call("PATCH", "/sessions/" + _quote(continuation_id), body=body)
+
+    def delete_session(self, continuation_id: str, cascade: bool = False) -> None:
+        """Delete a session; with ``cascade``, also the sessions that continue it (else they make it a Conflict)."""
+        self._call("DELETE", "/sessions/" + _quote(continuation_id), query={"cascade": "true"} if cascade else None)
+
+    def fork(self, continuation_id: str, new_continuation_id: str | None = None, at_seq: int | None = None,
+             **fields: Any) -> dict:
+        """Branch a session at ``at_seq`` (default: its last) into a new session that continues it."""
+        body = _compact({"continuation_id": new_continuation_id, "at_seq": at_seq, **fields})
+        return self._call("POST", f"/sessions/{_quote(continuation_id)}/fork", body=body)
+
+    def context(self, continuation_id: str, max_tokens: int, reserve_tokens: int = 0, include_chain: bool = True,
+                include_reasoning: bool = False) -> dict:
+        """What the next model call should see: the newest messages within the token budget, oldest first, with the
+        files and images they refer to (each once, newest reference first), totals and what was left out."""
+        query = {"max_tokens": str(max_tokens), "reserve_tokens": str(reserve_tokens),
+                 "include_chain": str(include_chain).lower(), "include_reasoning": str(include_reasoning).lower()}
+        return self._call("GET", f"/sessions/{_quote(continuation_id)}/context", query=query)
 
     # Messages ---------------------------------------------------------------------------------------------
     def add_message(self, continuation_id: str, role: str, content: str, metadata: dict | None = None,
-                    token_count: int | None = None, create: bool = True, idempotency_key: str | None = None) -> dict:
-        """Append one message (creating the session when asked); answers the stored message with its seq."""
-        body = _compact({"role": role, "content": content, "metadata": metadata, "token_count": token_count})
+                    token_count: int | None = None, create: bool = True, idempotency_key: str | None = None,
+                    tool_name: str | None = None, model: str | None = None, provider: str | None = None,
+                    usage: dict | None = None, files: list[str] | None = None, images: list[str] | None = None,
+                    reasoning: str | None = None) -> dict:
+        """Append one message (creating the session when asked); answers the stored message with its seq.
+
+        ``tool_name``, ``model``, ``provider`` and ``usage`` (``{"input_tokens", "output_tokens"}``) say what made the
+        turn; ``files`` and ``images`` are file ids it refers to; ``reasoning`` is a thinking model's reasoning,
+        kept apart from ``content``.
+        """
+        body = _compact({"role": role, "content": content, "metadata": metadata, "token_count": token_count,
+                         "tool_name": tool_name, "model": model, "provider": provider, "usage": usage,
+                         "files": files, "images": images, "reasoning": reasoning})
         return self._call("POST", f"/sessions/{_quote(continuation_id)}/messages", body=body,
                           query={"create": "true"} if create else None,
                           idempotency_key=idempotency_key or str(uuid.uuid4()))
@@ -62,19 +101,21 @@ class ExaiStore:
                           idempotency_key=idempotency_key or str(uuid.uuid4()))
 
     def get_messages(self, continuation_id: str, last: int | None = None, after_seq: int = 0,
-                     page_size: int = 1000) -> list[dict]:
-        """The newest ``last`` messages, or the whole history after ``after_seq``, in ascending seq order."""
+                     page_size: int = 1000, chain: bool = False) -> list[dict]:
+        """The newest ``last`` messages, or the whole history after ``after_seq``, in ascending seq order; with
+        ``chain``, the whole history of the chain it continues (each item with its ``continuation_id``)."""
         path = f"/sessions/{_quote(continuation_id)}/messages"
         if last is not None:
             return self._call("GET", path, query={"last": str(last)})["items"]
         items: list[dict] = []
-        query = {"after_seq": str(after_seq), "limit": str(page_size)}
+        extra = {"chain": "true"} if chain else {}
+        query = {"after_seq": str(after_seq), "limit": str(page_size), **extra}
         while True:
             page = self._call("GET", path, query=query)
             items.extend(page["items"])
             if not page.get("next_cursor"):
                 return items
-            query = {"cursor": page["next_cursor"], "limit": str(page_size)}
+            query = {"cursor": page["next_cursor"], "limit": str(page_size), **extra}
 
     # Files ------------------------------------------------------------------------------------------------
     def upload_file(self, source: str | bytes, filename: str | None = None, content_type: str | None = None,

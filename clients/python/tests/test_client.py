@@ -26,6 +26,23 @@ class ClientTest(unittest.TestCase):
         self.assertEqual([m["seq"] for m in self.store.get_messages(self.cid, last=2)], [2, 3])
         self.assertEqual(self.store.get_session(self.cid)["message_count"], 3)
 
+    def test_context_fork_and_turn_attribution(self):
+        self.store.create_session(self.cid)
+        self.store.add_message(self.cid, "user", "What is in the report?", token_count=50)
+        answer = self.store.add_message(self.cid, "assistant", "Three risks.", token_count=20, tool_name="chat",
+                                        model="kimi-k2-0905", provider="moonshot",
+                                        usage={"input_tokens": 812, "output_tokens": 20}, reasoning="Read it first.")
+        self.assertEqual((answer["tool_name"], answer["model"], answer["usage"]["input_tokens"]), ("chat", "kimi-k2-0905", 812))
+        context = self.store.context(self.cid, max_tokens=60)
+        self.assertEqual([m["content"] for m in context["messages"]], ["Three risks."])
+        self.assertEqual((context["omitted_messages"], context["totals"]["tokens"]), (1, 20))
+        self.assertIsNone(context["messages"][0]["reasoning"])
+        branch = self.store.fork(self.cid, at_seq=1)
+        self.store.add_message(branch["continuation_id"], "assistant", "Let me look again.", token_count=5)
+        self.assertEqual([m["content"] for m in self.store.get_messages(branch["continuation_id"], chain=True)],
+                         ["What is in the report?", "Let me look again."])
+        self.store.delete_session(self.cid, cascade=True)
+
     def test_retried_append_is_stored_once(self):
         key = str(uuid.uuid4())
         first = self.store.add_message(self.cid, "user", "only once", idempotency_key=key)
