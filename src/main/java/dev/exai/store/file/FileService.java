@@ -173,7 +173,7 @@ public class FileService {
                                 conn -> store.provider(conn, id, provider.name()).chain(locked -> locked.extractedText() != null
                                         ? Uni.createFrom().item(locked.extractedText())
                                         : providers.extractedText(provider, locked.fileId())
-                                                .call(text -> store.saveText(conn, id, provider.name(), text, tokens.count(text)))))));
+                                                .call(text -> tokens.countSafely(text).chain(n -> store.saveText(conn, id, provider.name(), text, n)))))));
     }
 
     /**

@@ -180,7 +180,7 @@ public class SessionService {
                         : cache.write(tenant, cid, appended.session(), appended.messages()));
     }
 
-    /** Token counts to store: the client's, else the tokenizer's; reasoning is always counted. Large text off the event loop. */
+    /** Token counts to store: the client's, else the tokenizer's; reasoning is always counted. Off the event loop when it could block. */
     private Uni<int[][]> counted(List<NewMessage> messages) {
         long chars = 0;
         for (NewMessage m : messages) {
@@ -195,7 +195,7 @@ public class SessionService {
             }
             return counts;
         });
-        return chars > 16_384 ? counting.runSubscriptionOn(Infrastructure.getDefaultWorkerPool()) : counting;
+        return tokens.needsWorker(chars) ? counting.runSubscriptionOn(Infrastructure.getDefaultWorkerPool()) : counting;
     }
 
     /** Every file and image a message refers to must be a file of the tenant: else a 400 naming it, before anything is written. */
