@@ -1,10 +1,13 @@
--- wrk script: append one message to one of BENCH_SESSIONS sessions, chosen at random per request.
+-- wrk script: append one message to one of BENCH_SESSIONS sessions, chosen at random per request. With
+-- BENCH_TOKEN_COUNT set the message carries its token_count, so the service does not count it.
 local sessions = tonumber(os.getenv("BENCH_SESSIONS") or "64")
 local key = os.getenv("BENCH_KEY")
 wrk.method = "POST"
 wrk.headers["Content-Type"] = "application/json"
 wrk.headers["Authorization"] = "Bearer " .. key
-wrk.body = '{"role":"user","content":"benchmark message with a little text in it, about as long as a short chat turn"}'
+local counted = os.getenv("BENCH_TOKEN_COUNT")
+wrk.body = '{"role":"user","content":"benchmark message with a little text in it, about as long as a short chat turn"'
+  .. (counted and (',"token_count":' .. counted) or '') .. '}'
 
 request = function()
   return wrk.format(nil, "/sessions/bench-" .. math.random(1, sessions) .. "/messages")

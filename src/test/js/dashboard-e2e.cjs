@@ -104,6 +104,14 @@ function pixelsOf(page, selector, rgb) {
     await page.click('#later');
     await page.waitForSelector('#messages li[data-seq="21"]');
     assert.match(await page.textContent('#history-range'), /messages 21–40 of 45/);
+    assert.match(await page.textContent('#messages li[data-seq="22"] .facts'), /chat · glm-4\.6 · zhipu — in 122 \/ out 22 tokens/);
+    // a branch shows the session it continues, and the link opens that history where the branch left it
+    await page.click('#sessions li[data-cid="dash-branch"]');
+    await page.waitForSelector('#history-chain a[data-cid]');
+    assert.match(await page.textContent('#history-chain'), new RegExp(`continues ${longSession} up to #30`));
+    await page.click('#history-chain a[data-cid]');
+    await page.waitForSelector('#messages li[data-seq="30"]');
+    assert.match(await page.textContent('#history-title'), /Refactoring the parser/);
     await page.screenshot({ path: path.join(out, 'sessions.png'), fullPage: true });
 
     // health

@@ -259,11 +259,41 @@ async function openHistory(cid, seq) {
     $('earlier').disabled = first === 0;
     $('later').disabled = first + HISTORY_PAGE >= session.message_count;
     $('messages').replaceChildren(...page.items.map((m) => el('li', { class: `role-${m.role}`, 'data-seq': String(m.seq) },
-      el('span', { class: 'role' }, m.role), m.content)));
+      el('span', { class: 'role' }, m.role), turnFacts(m), m.content, ...references(m))));
+    await showChain(session);
     showError('sessions-error', null);
   } catch (e) {
     showError('sessions-error', e);
   }
+}
+
+/** What made a turn: tool · model · provider, its usage and token count. */
+function turnFacts(m) {
+  const made = [m.tool_name, m.model, m.provider].filter(Boolean).join(' · ');
+  const usage = m.usage ? `in ${m.usage.input_tokens ?? '?'} / out ${m.usage.output_tokens ?? '?'} tokens` : '';
+  const count = `${m.token_count} tokens${m.token_count_estimated ? ' (estimated)' : ''}`;
+  return el('small', { class: 'facts' }, [made, usage, count].filter(Boolean).join(' — '));
+}
+
+/** The files and images a turn refers to, by id (their names are one click away in the files API). */
+function references(m) {
+  const ids = [...(m.files || []).map((id) => `file ${id}`), ...(m.images || []).map((id) => `image ${id}`)];
+  return ids.length ? [el('small', { class: 'refs' }, ids.join(', '))] : [];
+}
+
+/** The sessions this one continues, root first, each a link to the page of its history at the link. */
+async function showChain(session) {
+  const line = $('history-chain');
+  const links = [];
+  let current = session;
+  while (current.parent_continuation_id && links.length < 20) {
+    links.unshift({ cid: current.parent_continuation_id, seq: current.parent_seq });
+    current = await api(`/sessions/${encodeURIComponent(current.parent_continuation_id)}`).catch(() => ({}));
+  }
+  line.hidden = links.length === 0;
+  line.replaceChildren('continues ', ...links.flatMap((link, i) => [i ? ' › ' : '',
+    el('a', { href: '#', 'data-cid': link.cid, onclick: (e) => { e.preventDefault(); openHistory(link.cid, Math.max(link.seq, 1)); } },
+      `${link.cid} up to #${link.seq}`)]));
 }
 
 function page(step) {

@@ -62,8 +62,10 @@ class DashboardIT {
         app.as(KEY).body(Map.of("title", "Refactoring the parser")).put("/sessions/" + longSession).then().statusCode(201);
         List<Map<String, Object>> messages = new ArrayList<>();
         for (int i = 1; i <= 45; i++) {
-            messages.add(Map.of("role", i % 2 == 1 ? "user" : "assistant",
-                    "content", i == 7 ? "Could the " + WORD + " tokenizer handle this?" : "turn " + i + " of the conversation"));
+            String content = i == 7 ? "Could the " + WORD + " tokenizer handle this?" : "turn " + i + " of the conversation";
+            messages.add(i % 2 == 1 ? Map.of("role", "user", "content", content)
+                    : Map.of("role", "assistant", "content", content, "tool_name", "chat", "model", "glm-4.6", "provider", "zhipu",
+                            "usage", Map.of("input_tokens", 100 + i, "output_tokens", i)));
             if (messages.size() == 15) {
                 app.as(KEY).body(messages).post("/sessions/" + longSession + "/messages").then().statusCode(201);
                 messages.clear();
@@ -73,6 +75,11 @@ class DashboardIT {
             app.as(KEY).body(List.of(Map.of("role", "system", "content", "You are helpful."), Map.of("role", "user", "content", "hello")))
                     .post("/sessions/" + cid + "/messages?create=true").then().statusCode(201);
         }
+        // a continuation of the long session at its 30th message: the page shows the chain with a link back
+        app.as(KEY).body(Map.of("continuation_id", "dash-branch", "at_seq", 30)).post("/sessions/" + longSession + "/fork")
+                .then().statusCode(201);
+        app.as(KEY).body(Map.of("role", "user", "content", "a question on the branch")).post("/sessions/dash-branch/messages")
+                .then().statusCode(201);
         return longSession;
     }
 

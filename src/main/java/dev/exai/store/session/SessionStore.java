@@ -364,10 +364,14 @@ public class SessionStore {
                 }));
     }
 
-    /** Deletes up to {@code batch} expired sessions (messages cascade); answers how many. */
+    /**
+     * Deletes up to {@code batch} expired sessions (messages cascade); answers how many. An expired session that others
+     * continue stays until they are gone: their histories hold its messages.
+     */
     Uni<Integer> purgeExpired(int batch) {
         return db.run(pool -> pool.preparedQuery("DELETE FROM chat_sessions WHERE id IN "
-                        + "(SELECT id FROM chat_sessions WHERE expires_at <= now() LIMIT $1)")
+                        + "(SELECT s.id FROM chat_sessions s WHERE s.expires_at <= now()"
+                        + " AND NOT EXISTS (SELECT 1 FROM chat_sessions c WHERE c.parent_id = s.id) LIMIT $1)")
                 .execute(Tuple.of(batch))
                 .map(RowSet::rowCount));
     }

@@ -134,4 +134,36 @@ class SessionApiTest {
             assertThat(rs.getInt(1)).isZero();
         }
     }
+
+    @Test
+    void anExpiredParentStaysForItsContinuationsUntilTheyAreGone() {
+        String parent = newId();
+        String child = newId();
+        alpha().body(Map.of("ttl_seconds", 3600)).put("/sessions/" + parent).then().statusCode(201);
+        alpha().body(Map.of("role", "user", "content", "from the parent", "token_count", 3)).post("/sessions/" + parent + "/messages")
+                .then().statusCode(201);
+        alpha().body(Map.of("parent_continuation_id", parent)).put("/sessions/" + child).then().statusCode(201);
+        String alone = newId();
+        alpha().body(Map.of("ttl_seconds", 3600)).put("/sessions/" + alone).then().statusCode(201);
+        TestServers.execute(StoreTestResource.database(), "UPDATE chat_sessions SET expires_at = now() - interval '1 minute'"
+                + " WHERE continuation_id IN ('" + parent + "', '" + alone + "')");
+        purgeJob.purge().await().indefinitely();
+        assertThat(sessionRows(parent)).as("the expired parent, kept for its continuation").isEqualTo(1);
+        assertThat(sessionRows(alone)).as("an expired session nobody continues, purged in the same batch").isZero();
+        alpha().get("/sessions/" + child + "/context?max_tokens=100").then().statusCode(200)
+                .body("messages[0].content", equalTo("from the parent"));
+        alpha().delete("/sessions/" + child).then().statusCode(204);
+        purgeJob.purge().await().indefinitely();
+        assertThat(sessionRows(parent)).isZero();
+    }
+
+    private static int sessionRows(String cid) {
+        try (var c = TestServers.connect(StoreTestResource.database());
+             var rs = c.createStatement().executeQuery("SELECT count(*) FROM chat_sessions WHERE continuation_id = '" + cid + "'")) {
+            rs.next();
+            return rs.getInt(1);
+        } catch (java.sql.SQLException e) {
+            throw new IllegalStateException(e);
+        }
+    }
 }
