@@ -49,15 +49,20 @@ class NativeSourcesIT {
             "dev.exai.store.perf.GroupKey",
             "dev.exai.store.perf.NewSample",
             "dev.exai.store.perf.RollupJob$Dirty",
+            "dev.exai.store.session.ContextReader$Context",
+            "dev.exai.store.session.ContextReader$Slice",
             "dev.exai.store.session.HistoryQuery",
             "dev.exai.store.session.NewMessage",
             "dev.exai.store.session.SessionCache$Cached",
+            "dev.exai.store.session.SessionCache$CachedContext",
             "dev.exai.store.session.SessionInput",
+            "dev.exai.store.session.SessionService$ChainPage",
             "dev.exai.store.session.SessionService$Created",
             "dev.exai.store.session.SessionService$History",
             "dev.exai.store.session.SessionService$SessionPatch",
             "dev.exai.store.session.SessionService$StoredCreated",
             "dev.exai.store.session.SessionStore$Appended",
+            "dev.exai.store.session.SessionStore$ChainLink",
             "dev.exai.store.session.SessionStore$UsedKey",
             "dev.exai.store.session.StoredSession");
 
@@ -106,6 +111,7 @@ class NativeSourcesIT {
                         .contains("db/migration/" + migration);
             }
         }
+        assertThat(patterns).as("the tokenizer's vocabulary in the native image resources").contains("com/knuddels/jtokkit/o200k_base");
     }
 
     @Test

@@ -142,21 +142,8 @@ public class SessionCache {
             args.add(Long.toString(stop));
         }
         return redis.eval(READ, keys(prefix, tenant, cid), args)
-                .map(reply -> {
-                    if (reply == null) {
-                        misses.increment();
-                        return null;
-                    }
-                    hits.increment();
-                    Response items = reply.get(3);
-                    List<String> messages = new ArrayList<>(items.size());
-                    for (int i = 0; i < items.size(); i++) {
-                        messages.add(items.get(i).toString());
-                    }
-                    String exp = reply.get(2) == null ? "" : reply.get(2).toString();
-                    return new Cached(reply.get(0).toInteger(), reply.get(1).toString(),
-                            exp.isEmpty() ? null : Long.valueOf(exp), messages);
-                })
+                .map(reply -> counted(reply) == null ? null
+                        : new Cached(reply.get(0).toInteger(), reply.get(1).toString(), expiry(reply), strings(reply.get(3))))
                 .onFailure().recoverWithItem(e -> null);
     }
 
@@ -198,28 +185,36 @@ public class SessionCache {
         }
         return redis.eval(CONTEXT, keys(prefix, tenant, cid),
                         List.of(ttlSeconds, Long.toString(budget), Long.toString(upto), keepNewest ? "1" : "0"))
-                .map(reply -> {
-                    if (reply == null) {
-                        misses.increment();
-                        return null;
-                    }
-                    hits.increment();
-                    Response items = reply.get(3);
-                    List<String> messages = new ArrayList<>(items.size());
-                    for (int i = 0; i < items.size(); i++) {
-                        messages.add(items.get(i).toString());
-                    }
-                    String exp = reply.get(2) == null ? "" : reply.get(2).toString();
-                    return new CachedContext(reply.get(0).toInteger(), reply.get(1).toString(),
-                            exp.isEmpty() ? null : Long.valueOf(exp), messages, Long.parseLong(reply.get(4).toString()),
-                            Long.parseLong(reply.get(5).toString()), reply.get(6).toLong(), reply.get(7).toLong());
-                })
+                .map(reply -> counted(reply) == null ? null
+                        : new CachedContext(reply.get(0).toInteger(), reply.get(1).toString(), expiry(reply), strings(reply.get(3)),
+                                Long.parseLong(reply.get(4).toString()), Long.parseLong(reply.get(5).toString()),
+                                reply.get(6).toLong(), reply.get(7).toLong()))
                 .onFailure().recoverWithItem(e -> null);
     }
 
     /** A context slice from the cache: messages {@code first..} through the asked seq, and the token sums around them. */
     record CachedContext(int count, String sessionJson, Long expiresAtMillis, List<String> messages, long tokensThrough,
                          long tokensBefore, long first, long upto) {
+    }
+
+    /** Counts a script's answer as a hit or a miss (nil: the cache could not answer completely); answers it as is. */
+    private Response counted(Response reply) {
+        (reply == null ? misses : hits).increment();
+        return reply;
+    }
+
+    /** The session's expiry from a read script's answer ({count, session, expiry, ...}): epoch ms, or null for none. */
+    private static Long expiry(Response reply) {
+        String exp = reply.get(2) == null ? "" : reply.get(2).toString();
+        return exp.isEmpty() ? null : Long.valueOf(exp);
+    }
+
+    private static List<String> strings(Response items) {
+        List<String> values = new ArrayList<>(items.size());
+        for (int i = 0; i < items.size(); i++) {
+            values.add(items.get(i).toString());
+        }
+        return values;
     }
 
     private static String paddedSeq(long seq) {
