@@ -51,6 +51,9 @@ class OperationsTest {
         assertThat(document).contains("\"/sessions\"", "\"/sessions/{cid}\"", "\"/sessions/{cid}/messages\"", "\"/messages/search\"",
                         "\"/files\"", "\"/files/{id}\"", "\"/files/{id}/content\"", "\"/files/{id}/providers/{provider}\"",
                         "\"/files/{id}/providers/{provider}/content\"", "multipart/form-data")
-                .contains("\"post\"", "\"put\"", "\"patch\"", "\"delete\"", "bearer");
+                .contains("\"post\"", "\"put\"", "\"patch\"", "\"delete\"", "bearer")
+                // every operation needs the key, which is opaque (not a JWT), and has a stable id
+                .contains("\"security\"", "\"operationId\" : \"SessionResource_context\"", "\"operationId\" : \"UploadRoute_upload\"")
+                .doesNotContain("bearerFormat");
     }
 }
