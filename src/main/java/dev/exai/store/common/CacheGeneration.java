@@ -1,7 +1,5 @@
 package dev.exai.store.common;
 
-import io.micrometer.core.instrument.Counter;
-import io.micrometer.core.instrument.MeterRegistry;
 import io.quarkus.redis.datasource.ReactiveRedisDataSource;
 import io.quarkus.runtime.StartupEvent;
 import io.quarkus.scheduler.Scheduled;
@@ -67,15 +65,12 @@ public class CacheGeneration {
     private volatile long leaseUntil;
     private volatile boolean healthy;
     private volatile long failedGeneration;
-    private final Counter probeErrors;
 
-    public CacheGeneration(Database db, ReactiveRedisDataSource redis, StoreConfig config, MeterRegistry metrics) {
+    public CacheGeneration(Database db, ReactiveRedisDataSource redis, StoreConfig config) {
         this.db = db;
         this.redis = redis;
         this.timeout = config.cache().timeout();
         this.leaseNanos = config.cache().checkEvery().multipliedBy(3).toNanos();
-        // the same counter RedisCalls counts its failures in: a probe that finds Redis silent is a failed call too
-        this.probeErrors = Counter.builder("exai.store.redis.errors").description("Redis calls that failed or timed out").register(metrics);
     }
 
     /** The generation to use for keys, or 0 when Redis must not be used now. */
@@ -145,10 +140,7 @@ public class CacheGeneration {
             return Uni.createFrom().voidItem();
         }
         Uni<Void> step = healthy
-                ? renew().chain(() -> everyMasterAnswers().onFailure().invoke(e -> {
-                    probeErrors.increment();
-                    redisFailed(e);
-                }).onFailure().recoverWithNull())
+                ? renew().chain(() -> everyMasterAnswers().onFailure().invoke(this::redisFailed).onFailure().recoverWithNull())
                 : renew().chain(this::everyMasterAnswers).chain(this::recover);
         return step.onFailure().recoverWithUni(e -> {
                     LOG.debugf("cache generation check failed: %s", e.toString());
