@@ -199,7 +199,7 @@ class ScaleOutIT {
 
     @Test
     @Order(5)
-    void everyKeyIsHashTaggedAndNoCallCrossedSlots() {
+    void everyKeyIsHashTaggedAndNoCallCrossedSlots() throws java.io.IOException {
         List<String> keys = cluster.keys();
         assertThat(keys).isNotEmpty();
         Set<String> families = new HashSet<>();
@@ -209,9 +209,12 @@ class ScaleOutIT {
                     : key.endsWith(":tok") ? "session token sums" : "file");
         }
         assertThat(families).containsExactlyInAnyOrder("session meta", "session messages", "session token sums", "file");
-        // a script or command whose keys span slots fails with CROSSSLOT and is counted as a Redis error
-        assertThat(metric(a, "exai_store_redis_errors_total")).isZero();
-        assertThat(metric(b, "exai_store_redis_errors_total")).isZero();
+        // a script or command whose keys span slots fails with CROSSSLOT, which the replica logs as a failed Redis
+        // call; other failed calls (a 250 ms timeout on this loaded two-core machine) are not what this checks
+        for (String replica : List.of("scale-a", "scale-b")) {
+            assertThat(java.nio.file.Files.readString(java.nio.file.Path.of("target", "it-logs", replica + ".log")))
+                    .as("%s's log", replica).doesNotContain("CROSSSLOT");
+        }
     }
 
     @Test
@@ -557,9 +560,4 @@ class ScaleOutIT {
         throw new AssertionError("reads of " + cid + " never came from Redis again");
     }
 
-    private static double metric(AppProcess app, String name) {
-        String text = io.restassured.RestAssured.given().baseUri(app.url()).get("/q/metrics").asString();
-        return text.lines().filter(l -> l.startsWith(name)).mapToDouble(l -> Double.parseDouble(l.substring(l.lastIndexOf(' ') + 1)))
-                .sum();
-    }
 }
