@@ -2,6 +2,7 @@ package dev.exai.store.common;
 
 import io.smallrye.mutiny.Uni;
 import io.vertx.core.VertxException;
+import io.vertx.core.impl.NoStackTraceThrowable;
 import io.vertx.mutiny.sqlclient.Pool;
 import io.vertx.mutiny.sqlclient.SqlConnection;
 import io.vertx.pgclient.PgException;
@@ -64,7 +65,10 @@ public class Database {
                     && (pg.getSqlState().startsWith("08") || pg.getSqlState().startsWith("57P"))) {
                 return true;
             }
-            if (t instanceof VertxException && t.getMessage() != null && t.getMessage().contains("onnection")) {
+            if ((t instanceof VertxException || t instanceof NoStackTraceThrowable)
+                    && t.getMessage() != null && t.getMessage().contains("onnection")) {
+                // e.g. "Connection is not active now, current status: CLOSED" from a pooled connection whose backend
+                // was terminated between checkout and use
                 return true;
             }
         }
