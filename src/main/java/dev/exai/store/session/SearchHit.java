@@ -3,7 +3,10 @@ package dev.exai.store.session;
 import com.fasterxml.jackson.annotation.JsonRawValue;
 import io.quarkus.runtime.annotations.RegisterForReflection;
 
-/** A message found by full-text search, with the session it belongs to and its rank. */
+/**
+ * A message found by search, with the session it belongs to, its rank and a snippet: an excerpt of its content with
+ * each match between {@code <mark>} and {@code </mark>} (the text is not HTML-escaped).
+ */
 @RegisterForReflection // built into a page by hand
 public record SearchHit(
         String continuationId,
@@ -12,7 +15,10 @@ public record SearchHit(
         String role,
         String content,
         @JsonRawValue String metadata,
+        String toolName,
+        String model,
         Integer tokenCount,
         String createdAt,
-        double rank) {
+        float rank,
+        String snippet) {
 }

@@ -1,10 +1,13 @@
 package dev.exai.store.session;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.ObjectReader;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.exai.store.common.ProblemException;
 import dev.exai.store.common.StoreConfig;
 import jakarta.enterprise.context.ApplicationScoped;
+import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.Iterator;
@@ -26,6 +29,7 @@ public class SessionRequests {
     private static final Set<String> ROLES = Set.of("user", "assistant", "system", "tool");
     private static final Set<String> PATCHABLE = Set.of("title", "metadata", "ttl_seconds");
     static final int MAX_BATCH = 100;
+    private static final ObjectReader FILTER_READER = new ObjectMapper().reader();
     private static final int MAX_USER_ID = 256;
     private static final int MAX_TITLE = 1024;
     private static final int MAX_LABEL = 256;
@@ -45,6 +49,31 @@ public class SessionRequests {
             throw ProblemException.badRequest("continuation_id must be 1 to 128 characters of A-Z a-z 0-9 . _ : -");
         }
         return cid;
+    }
+
+    /** A {@code metadata} query parameter: a JSON object that stored metadata must contain; null when absent. */
+    static String metadataFilter(String value) {
+        if (value == null) {
+            return null;
+        }
+        JsonNode node;
+        try {
+            node = FILTER_READER.readTree(value);
+        } catch (IOException e) {
+            node = null;
+        }
+        if (node == null || !node.isObject()) {
+            throw ProblemException.badRequest("metadata must be a JSON object, URL-encoded: {\"project\":\"x\"}");
+        }
+        return node.toString();
+    }
+
+    /** A {@code role} query parameter: one of the message roles; null when absent. */
+    static String roleFilter(String value) {
+        if (value != null && !ROLES.contains(value)) {
+            throw ProblemException.badRequest("role must be one of user, assistant, system, tool");
+        }
+        return value;
     }
 
     /** A create or get-or-create body; {@code pathId} is the id from the URL of a PUT, else null. */

@@ -17,6 +17,7 @@ import java.util.HashSet;
 import java.util.LinkedHashSet;
 import java.util.Set;
 import java.util.List;
+import java.util.UUID;
 import java.util.function.UnaryOperator;
 
 /**
@@ -357,8 +358,9 @@ public class SessionService {
         return "{\"continuation_id\":\"" + cid + "\"," + messageJson.substring(1);
     }
 
-    public Uni<List<SearchHit>> search(String tenant, String q, String userId, int limit, int offset) {
-        return store.search(tenant, q, userId, limit, offset);
+    public Uni<List<SearchHit>> search(String tenant, SearchQuery query, SessionStore.SearchFilters filters, Float afterRank,
+                                       UUID afterId, int limit) {
+        return store.search(tenant, query, filters, afterRank, afterId, limit);
     }
 
     private static boolean expired(SessionCache.Cached cached) {

@@ -344,24 +344,49 @@ public class SessionStore {
                 .map(SessionStore::messages));
     }
 
-    /** Ranked full-text search over the tenant's live sessions; offset paging keeps rank order stable. */
-    Uni<List<SearchHit>> search(String tenant, String query, String userId, int limit, int offset) {
-        return db.run(pool -> pool.preparedQuery("SELECT s.continuation_id, m.id, m.seq, m.role, m.content, m.metadata::text AS metadata,"
-                        + " m.token_count, m.created_at, ts_rank(m.search_vector, q) AS rank"
-                        + " FROM chat_messages m JOIN chat_sessions s ON s.id = m.session_id, websearch_to_tsquery('english', $2) q"
-                        + " WHERE s.tenant = $1 AND ($3::text IS NULL OR s.user_id = $3)"
-                        + " AND (s.expires_at IS NULL OR s.expires_at > now()) AND m.search_vector @@ q"
-                        + " ORDER BY rank DESC, m.created_at DESC, m.id LIMIT $4 OFFSET $5")
-                .execute(Tuple.from(Arrays.asList(tenant, query, userId, limit, offset)))
+    /**
+     * Ranked search over the tenant's live sessions with the filters given, best first, after the cursor's (rank, id).
+     * The document expression is the index's; the rank and snippet are computed for the hits only.
+     */
+    Uni<List<SearchHit>> search(String tenant, SearchQuery query, SearchFilters filters, Float afterRank, UUID afterId, int limit) {
+        String words = "(CASE WHEN $2 <> '' THEN websearch_to_tsquery('english', $2) END)";
+        String pieces = "(CASE WHEN $3 <> '' THEN to_tsquery('simple', $3) END)";
+        String statement = "WITH q AS (SELECT coalesce(" + words + " && " + pieces + ", " + words + ", " + pieces + ") AS q,"
+                + " " + words + " AS words),"
+                + " hits AS (SELECT s.continuation_id, m.id, m.seq, m.role, m.content, m.metadata::text AS metadata, m.tool_name,"
+                + " m.model, m.token_count, m.created_at, ts_rank(exai_search_document(m.content), q.q) AS rank, q.words"
+                + " FROM q, chat_messages m JOIN chat_sessions s ON s.id = m.session_id"
+                + " WHERE exai_search_document(m.content) @@ q.q AND s.tenant = $1 AND " + LIVE.replace("expires_at", "s.expires_at")
+                + " AND ($4::text IS NULL OR s.user_id = $4) AND ($5::text IS NULL OR s.continuation_id = $5)"
+                + " AND ($6::text IS NULL OR m.role = $6) AND ($7::text IS NULL OR m.tool_name = $7)"
+                + " AND ($8::text IS NULL OR m.model = $8) AND ($9::timestamptz IS NULL OR m.created_at >= $9)"
+                + " AND ($10::timestamptz IS NULL OR m.created_at < $10) AND ($11::text IS NULL OR m.metadata @> $11::jsonb)"
+                + " AND NOT m.redacted)"
+                + " SELECT h.*, CASE WHEN h.words IS NOT NULL THEN ts_headline('english', left(h.content, 262144), h.words,"
+                + " 'StartSel=" + SearchQuery.MARK + ", StopSel=" + SearchQuery.UNMARK + ", MaxWords=30, MinWords=10, MaxFragments=2,"
+                + " FragmentDelimiter=\" … \"') END AS headline"
+                + " FROM (SELECT * FROM hits WHERE $12::real IS NULL OR (rank, id) < ($12::real, $13::uuid)"
+                + " ORDER BY rank DESC, id DESC LIMIT $14) h ORDER BY h.rank DESC, h.id DESC";
+        return db.run(pool -> pool.preparedQuery(statement)
+                .execute(Tuple.from(Arrays.asList(tenant, query.words, query.pieces, filters.userId(), filters.continuationId(),
+                        filters.role(), filters.toolName(), filters.model(), filters.from(), filters.to(), filters.metadata(),
+                        afterRank, afterId, limit)))
                 .map(rows -> {
                     List<SearchHit> hits = new ArrayList<>();
                     for (Row r : rows) {
+                        String content = r.getString("content");
                         hits.add(new SearchHit(r.getString("continuation_id"), r.getUUID("id").toString(), r.getLong("seq"),
-                                r.getString("role"), r.getString("content"), r.getString("metadata"), r.getInteger("token_count"),
-                                Times.format(r.getOffsetDateTime("created_at")), r.getDouble("rank")));
+                                r.getString("role"), content, r.getString("metadata"), r.getString("tool_name"), r.getString("model"),
+                                r.getInteger("token_count"), Times.format(r.getOffsetDateTime("created_at")), r.getFloat("rank"),
+                                query.snippet(r.getString("headline"), content)));
                     }
                     return hits;
                 }));
+    }
+
+    /** What a search may be narrowed to; a null field does not narrow. {@code metadata} is a JSON object to contain. */
+    record SearchFilters(String userId, String continuationId, String role, String toolName, String model,
+                         OffsetDateTime from, OffsetDateTime to, String metadata) {
     }
 
     /**

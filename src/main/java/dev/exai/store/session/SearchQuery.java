@@ -1,0 +1,115 @@
+package dev.exai.store.session;
+
+import java.util.ArrayList;
+import java.util.List;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+
+/**
+ * A search string split the way the index is built ({@code exai_search_document} in migration V7): runs of
+ * scripts written without spaces (Chinese, Japanese, Korean, Thai, ...) become phrases of overlapping
+ * two-character pieces for the {@code simple} configuration, and the rest goes to {@code websearch_to_tsquery}
+ * with the {@code english} configuration (stemming, quotes, {@code or}, {@code -word}). All parts must match.
+ */
+final class SearchQuery {
+
+    /** The same ranges as the SQL function; a change must be made in both (and the index rebuilt). */
+    static final Pattern UNSPACED = Pattern.compile(
+            "[\\u0e00-\\u0eff\\u1000-\\u109f\\u1780-\\u17ff\\u3040-\\u30ff\\u3400-\\u4dbf\\u4e00-\\u9fff\\uac00-\\ud7af\\uf900-\\ufaff\\uff66-\\uff9f]+");
+    static final String MARK = "<mark>";
+    static final String UNMARK = "</mark>";
+    private static final int SNIPPET_BEFORE = 30;
+    private static final int SNIPPET_AFTER = 90;
+
+    /** The text for {@code websearch_to_tsquery('english', ...)}: empty when the query has no such words. */
+    final String words;
+    /** The text for {@code to_tsquery('simple', ...)}: empty when the query has no unspaced-script terms. */
+    final String pieces;
+    /** The unspaced-script terms as typed, to highlight. */
+    final List<String> terms;
+
+    private SearchQuery(String words, String pieces, List<String> terms) {
+        this.words = words;
+        this.pieces = pieces;
+        this.terms = terms;
+    }
+
+    static SearchQuery parse(String q) {
+        Matcher m = UNSPACED.matcher(q);
+        List<String> terms = new ArrayList<>();
+        List<String> phrases = new ArrayList<>();
+        while (m.find()) {
+            String term = m.group();
+            terms.add(term);
+            phrases.add(phrase(term));
+        }
+        String words = m.replaceAll(" ").strip();
+        return new SearchQuery(words, String.join(" & ", phrases), List.copyOf(terms));
+    }
+
+    /** One character: any piece starting with it; more: its pieces, each right after the one before. */
+    private static String phrase(String term) {
+        int[] chars = term.codePoints().toArray();
+        if (chars.length == 1) {
+            return "'" + term + "':*";
+        }
+        List<String> pieces = new ArrayList<>(chars.length - 1);
+        for (int i = 0; i + 1 < chars.length; i++) {
+            pieces.add("'" + new String(chars, i, 2) + "'");
+        }
+        return "(" + String.join(" <-> ", pieces) + ")";
+    }
+
+    /**
+     * The hit's snippet: PostgreSQL's headline when the query had words (it knows their stems), else a window of the
+     * content around the first term; either way with every unspaced-script term marked too.
+     */
+    String snippet(String headline, String content) {
+        if (headline != null) {
+            return markTerms(headline);
+        }
+        int at = -1;
+        for (String term : terms) {
+            int i = content.indexOf(term);
+            if (i >= 0 && (at < 0 || i < at)) {
+                at = i;
+            }
+        }
+        if (at < 0) {
+            at = 0;
+        }
+        int start = Math.max(0, at - SNIPPET_BEFORE);
+        int end = Math.min(content.length(), at + SNIPPET_AFTER);
+        if (start > 0 && Character.isLowSurrogate(content.charAt(start))) {
+            start--;
+        }
+        if (end < content.length() && Character.isLowSurrogate(content.charAt(end))) {
+            end++;
+        }
+        return (start > 0 ? "…" : "") + markTerms(content.substring(start, end)) + (end < content.length() ? "…" : "");
+    }
+
+    /** Wraps each occurrence of a term in marks, the longest term first where several start at one place. */
+    private String markTerms(String text) {
+        if (terms.isEmpty()) {
+            return text;
+        }
+        StringBuilder out = new StringBuilder(text.length() + 16);
+        int i = 0;
+        while (i < text.length()) {
+            String found = null;
+            for (String term : terms) {
+                if (text.startsWith(term, i) && (found == null || term.length() > found.length())) {
+                    found = term;
+                }
+            }
+            if (found == null) {
+                out.append(text.charAt(i++));
+            } else {
+                out.append(MARK).append(found).append(UNMARK);
+                i += found.length();
+            }
+        }
+        return out.toString();
+    }
+}
