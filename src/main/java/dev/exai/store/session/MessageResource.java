@@ -8,9 +8,11 @@ import io.smallrye.mutiny.Uni;
 import jakarta.validation.constraints.Max;
 import jakarta.validation.constraints.Min;
 import jakarta.ws.rs.Consumes;
+import jakarta.ws.rs.DELETE;
 import jakarta.ws.rs.DefaultValue;
 import jakarta.ws.rs.GET;
 import jakarta.ws.rs.HeaderParam;
+import jakarta.ws.rs.PATCH;
 import jakarta.ws.rs.POST;
 import jakarta.ws.rs.Path;
 import jakarta.ws.rs.PathParam;
@@ -27,7 +29,7 @@ import java.util.List;
 import org.eclipse.microprofile.openapi.annotations.Operation;
 import org.eclipse.microprofile.openapi.annotations.tags.Tag;
 
-/** HTTP routes of a session's messages: append (one or a batch, idempotent) and page through history. */
+/** HTTP routes of a session's messages: append (one or a batch, idempotent), page through history, patch metadata, redact. */
 @Path("/sessions/{cid}/messages")
 @Produces(MediaType.APPLICATION_JSON)
 @Tag(name = "messages")
@@ -113,6 +115,30 @@ public class MessageResource {
                     return Response.ok(entity, MediaType.APPLICATION_JSON_TYPE)
                             .header("X-Cache", history.cacheHit() ? "hit" : "miss").build();
                 });
+    }
+
+    @PATCH
+    @Path("/{seq}")
+    @Consumes({SessionResource.MERGE_PATCH, MediaType.APPLICATION_JSON})
+    @Operation(summary = "Merge-patch a message's metadata (RFC 7396)",
+            description = "Only metadata can change; the answer is the whole message. 409 for a redacted message.")
+    public Uni<Response> patch(@Context ContainerRequestContext request, @PathParam("cid") String cid,
+                               @PathParam("seq") @Min(value = 1, message = "seq must be 1 or more") long seq, JsonNode patch) {
+        String id = SessionRequests.continuationId(cid);
+        JsonNode metadataPatch = SessionRequests.messagePatch(patch);
+        return sessions.patchMessage(Tenant.of(request), id, seq, current -> requests.mergeMetadata(current, metadataPatch))
+                .map(message -> Response.ok(cache.toJson(message), MediaType.APPLICATION_JSON_TYPE).build());
+    }
+
+    @DELETE
+    @Path("/{seq}")
+    @Operation(summary = "Redact a message",
+            description = "Content, metadata, reasoning and file references are wiped from PostgreSQL, the cache and the search "
+                    + "index; the message stays as a tombstone (redacted: true, same seq), so histories stay gapless. Idempotent.")
+    public Uni<Response> redact(@Context ContainerRequestContext request, @PathParam("cid") String cid,
+                                @PathParam("seq") @Min(value = 1, message = "seq must be 1 or more") long seq) {
+        return sessions.redact(Tenant.of(request), SessionRequests.continuationId(cid), seq)
+                .map(tombstone -> Response.noContent().build());
     }
 
     private static HistoryQuery historyQuery(Long afterSeq, int limit, String order, Integer last, String cursor) {

@@ -16,14 +16,16 @@ import java.util.List;
 /**
  * Sessions and their histories in Redis, the fast cache in front of PostgreSQL.
  *
- * <p>Layout, per session, both keys hash-tagged on {@code {tenant:continuation_id}} so they share a Redis
+ * <p>Layout, per session, all keys hash-tagged on {@code {tenant:continuation_id}} so they share a Redis
  * Cluster slot and one script can touch both:
  * <ul>
  *   <li>{@code exai:<store>:<gen>:{t:cid}:meta}: a hash with {@code count} (highest message count written), {@code ver}
  *       (session row version), {@code session} (the session's JSON) and {@code exp} (expiry, epoch ms or empty);</li>
  *   <li>{@code exai:<store>:<gen>:{t:cid}:msgs}: a sorted set of message JSON scored by {@code seq};</li>
  *   <li>{@code exai:<store>:<gen>:{t:cid}:tok}: a sorted set of zero-padded seqs scored by the running token sum
- *       through that seq, so a context read finds where a token budget starts with one range query.</li>
+ *       through that seq, so a context read finds where a token budget starts with one range query;</li>
+ *   <li>{@code exai:<store>:<gen>:{t:cid}:fix}: a hash of the messages changed after they were written (metadata
+ *       patched, or redacted): seq to the newest JSON, and {@code v<seq>} to its edit count.</li>
  * </ul>
  * Why this shape: appends that commit in one order can reach Redis in another, and a reader may re-warm the
  * cache from PostgreSQL while appends land. Adding to a sorted set by seq is order-free and idempotent, and
@@ -36,12 +38,14 @@ import java.util.List;
 public class SessionCache {
 
     /**
-     * KEYS: meta/msgs/tok triples, one per generation written. ARGV: ttl, version, session json, expiry, count, then
-     * (seq, message json, padded seq, running token sum) per message.
+     * KEYS: meta/msgs/tok/fix quads, one per generation written. ARGV: ttl, version, session json, expiry, count, then
+     * (seq, message json, padded seq, running token sum) per message. A seq already in the set is left as it is, and a
+     * seq with a newer form in {@code fix} (patched or redacted) gets that form: a writer that read PostgreSQL before
+     * the change never brings the old form back.
      */
     private static final Script WRITE = Script.of("""
-            for k = 1, #KEYS, 3 do
-              local meta, msgs, tok = KEYS[k], KEYS[k + 1], KEYS[k + 2]
+            for k = 1, #KEYS, 4 do
+              local meta, msgs, tok, fix = KEYS[k], KEYS[k + 1], KEYS[k + 2], KEYS[k + 3]
               if tonumber(ARGV[2]) > tonumber(redis.call('HGET', meta, 'ver') or '-1') then
                 redis.call('HSET', meta, 'ver', ARGV[2], 'session', ARGV[3], 'exp', ARGV[4])
               end
@@ -49,13 +53,37 @@ public class SessionCache {
               if not known or tonumber(ARGV[5]) > tonumber(known) then
                 redis.call('HSET', meta, 'count', ARGV[5])
               end
+              local fixed = redis.call('EXISTS', fix) == 1
               for i = 6, #ARGV, 4 do
-                redis.call('ZADD', msgs, ARGV[i], ARGV[i + 1])
+                if redis.call('ZCOUNT', msgs, ARGV[i], ARGV[i]) == 0 then
+                  local form = fixed and redis.call('HGET', fix, ARGV[i]) or ARGV[i + 1]
+                  redis.call('ZADD', msgs, ARGV[i], form)
+                end
                 redis.call('ZADD', tok, ARGV[i + 3], ARGV[i + 2])
               end
               redis.call('EXPIRE', meta, ARGV[1])
               redis.call('EXPIRE', msgs, ARGV[1])
               redis.call('EXPIRE', tok, ARGV[1])
+            end
+            return 1
+            """);
+
+    /**
+     * A message's new form (metadata patched, or redacted). KEYS: meta/msgs/tok/fix quads; ARGV: ttl, seq, edits, json.
+     * The form with the most edits wins, whatever order the scripts arrive in; it replaces the cached member when there
+     * is one and is kept in {@code fix} for writers still carrying the old form.
+     */
+    private static final Script REPLACE = Script.of("""
+            for k = 1, #KEYS, 4 do
+              local msgs, fix = KEYS[k + 1], KEYS[k + 3]
+              if tonumber(ARGV[3]) > tonumber(redis.call('HGET', fix, 'v' .. ARGV[2]) or '-1') then
+                redis.call('HSET', fix, ARGV[2], ARGV[4], 'v' .. ARGV[2], ARGV[3])
+                if redis.call('ZCOUNT', msgs, ARGV[2], ARGV[2]) > 0 then
+                  redis.call('ZREMRANGEBYSCORE', msgs, ARGV[2], ARGV[2])
+                  redis.call('ZADD', msgs, ARGV[2], ARGV[4])
+                end
+              end
+              redis.call('EXPIRE', fix, ARGV[1])
             end
             return 1
             """);
@@ -226,6 +254,15 @@ public class SessionCache {
         return all.size() > maxMessages ? Uni.createFrom().voidItem() : write(tenant, cid, session, all);
     }
 
+    /** Puts a message's patched or redacted form in place of the one cached. Never fails; a failure retires the generation instead. */
+    Uni<Void> replace(String tenant, String cid, Message message) {
+        return redis.writePrefixes().chain(prefixes -> prefixes.isEmpty()
+                ? Uni.createFrom().voidItem()
+                : redis.eval(REPLACE, keys(prefixes, tenant, cid),
+                                List.of(ttlSeconds, Long.toString(message.seq()), Integer.toString(message.edits()), toJson(message)))
+                        .replaceWithVoid().onFailure().recoverWithNull());
+    }
+
     /** Forgets a session (deleted). Never fails; a failure retires the generation instead. */
     Uni<Void> evict(String tenant, String cid) {
         return redis.writePrefixes().chain(prefixes -> prefixes.isEmpty()
@@ -247,11 +284,11 @@ public class SessionCache {
 
     private static List<String> keys(String prefix, String tenant, String cid) {
         String base = prefix + "{" + tenant + ":" + cid + "}:";
-        return List.of(base + "meta", base + "msgs", base + "tok");
+        return List.of(base + "meta", base + "msgs", base + "tok", base + "fix");
     }
 
     private static List<String> keys(List<String> prefixes, String tenant, String cid) {
-        List<String> keys = new ArrayList<>(3 * prefixes.size());
+        List<String> keys = new ArrayList<>(4 * prefixes.size());
         prefixes.forEach(prefix -> keys.addAll(keys(prefix, tenant, cid)));
         return keys;
     }

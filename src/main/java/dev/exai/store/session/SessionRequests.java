@@ -51,6 +51,43 @@ public class SessionRequests {
         return cid;
     }
 
+    /** A message PATCH body: a merge patch naming only {@code metadata}, an object or null; answers that part. */
+    static JsonNode messagePatch(JsonNode patch) {
+        if (patch == null || !patch.isObject()) {
+            throw ProblemException.badRequest("a merge patch must be a JSON object");
+        }
+        for (Iterator<String> names = patch.fieldNames(); names.hasNext(); ) {
+            String name = names.next();
+            if (!name.equals("metadata")) {
+                throw ProblemException.badRequest(name + " cannot be changed; a message PATCH may change metadata only");
+            }
+        }
+        JsonNode metadata = patch.get("metadata");
+        if (metadata != null && !metadata.isNull() && !metadata.isObject()) {
+            throw ProblemException.badRequest("metadata must be a JSON object or null");
+        }
+        return metadata;
+    }
+
+    /** Stored metadata JSON after a metadata merge patch (null: cleared to {}; absent: unchanged), size-checked. */
+    String mergeMetadata(String current, JsonNode patch) {
+        if (patch == null) {
+            return current;
+        }
+        if (patch.isNull()) {
+            return "{}";
+        }
+        try {
+            String merged = MergePatch.apply(FILTER_READER.readTree(current), patch).toString();
+            if (merged.getBytes(StandardCharsets.UTF_8).length > maxContentBytes) {
+                throw ProblemException.tooLarge("metadata would be larger than " + maxContentBytes + " bytes");
+            }
+            return merged;
+        } catch (IOException e) {
+            throw new IllegalStateException("stored metadata is not JSON", e);
+        }
+    }
+
     /** A {@code metadata} query parameter: a JSON object that stored metadata must contain; null when absent. */
     static String metadataFilter(String value) {
         if (value == null) {

@@ -163,6 +163,27 @@ public class SessionService {
     }
 
     /**
+     * Redacts a message for good: PostgreSQL first (the search index follows the row), then the cache's copy is
+     * replaced by the tombstone; a cache write that fails retires the generation, so no stale copy is read again.
+     */
+    public Uni<Message> redact(String tenant, String cid, long seq) {
+        return store.redact(tenant, cid, seq)
+                .onItem().ifNull().failWith(() -> ProblemException.notFound("message " + seq + " of session " + cid))
+                .call(tombstone -> cache.replace(tenant, cid, tombstone));
+    }
+
+    /** Merge-patches a message's metadata ({@code change} maps the current metadata JSON to the new one); 409 for a tombstone. */
+    public Uni<Message> patchMessage(String tenant, String cid, long seq, UnaryOperator<String> change) {
+        return db.inTransaction(conn -> store.findMessageForUpdate(conn, tenant, cid, seq)
+                        .onItem().ifNull().failWith(() -> ProblemException.notFound("message " + seq + " of session " + cid))
+                        .chain(current -> current.redacted()
+                                ? Uni.createFrom().failure(ProblemException.conflict("message " + seq + " of session " + cid
+                                        + " is redacted; a tombstone cannot be patched"))
+                                : store.updateMetadata(conn, current.id(), change.apply(current.metadata()))))
+                .call(patched -> cache.replace(tenant, cid, patched));
+    }
+
+    /**
      * Appends in order, in one transaction: optionally get-or-create the session, claim the idempotency key,
      * then number and insert the messages. A key used before answers the first result (same body) or 422.
      */

@@ -30,7 +30,7 @@ public class SessionStore {
     private static final String SESSION_COLUMNS = sessionColumns("");
     private static final String MESSAGE_COLUMNS = "id, seq, role, content, metadata::text AS metadata, tool_name, model, provider,"
             + " input_tokens, output_tokens, files::text[] AS files, images::text[] AS images, reasoning, token_count,"
-            + " token_count_estimated, reasoning_token_count, created_at, tokens_through, total_through";
+            + " token_count_estimated, reasoning_token_count, created_at, tokens_through, total_through, redacted, edits";
     private static final String LIVE = "(expires_at IS NULL OR expires_at > now())";
 
     private final Database db;
@@ -249,7 +249,7 @@ public class SessionStore {
                 + " tokens, reasoning_tokens, estimated, tokens_through, total_through, ord)"
                 + " RETURNING id AS m_id, seq, role, content, metadata::text AS m_metadata, tool_name, model, provider, input_tokens,"
                 + " output_tokens, files::text[] AS files, images::text[] AS images, reasoning, token_count, token_count_estimated,"
-                + " reasoning_token_count, created_at AS m_created_at, tokens_through, total_through"
+                + " reasoning_token_count, created_at AS m_created_at, tokens_through, total_through, redacted, edits"
                 + "), k AS ("
                 + " UPDATE message_idempotency_keys SET first_seq = s.message_count - $3 + 1, last_seq = s.message_count"
                 + " FROM s WHERE message_idempotency_keys.session_id = s.id AND message_idempotency_keys.key = $8"
@@ -334,6 +334,44 @@ public class SessionStore {
                         + " ORDER BY seq LIMIT $5")
                 .execute(Tuple.from(Arrays.asList(sessionId, toolName, model, afterSeq, limit)))
                 .map(SessionStore::messages));
+    }
+
+    /**
+     * Redacts the live session's message {@code seq}: content, metadata, reasoning and file references are wiped, the row
+     * stays as a tombstone. Answers the tombstone (also when it already was one), or null when there is no such message.
+     */
+    Uni<Message> redact(String tenant, String cid, long seq) {
+        return db.run(pool -> pool.preparedQuery("UPDATE chat_messages m SET content = '', metadata = '{}', reasoning = NULL,"
+                        + " files = NULL, images = NULL, edits = m.edits + CASE WHEN m.redacted THEN 0 ELSE 1 END, redacted = true"
+                        + " FROM chat_sessions s WHERE s.id = m.session_id AND s.tenant = $1 AND s.continuation_id = $2"
+                        + " AND " + LIVE.replace("expires_at", "s.expires_at") + " AND m.seq = $3 RETURNING " + qualified("m."))
+                .execute(Tuple.of(tenant, cid, seq))
+                .map(rows -> first(rows, r -> message(r, "id", "metadata", "created_at"))));
+    }
+
+    /** The live session's message {@code seq}, locked for a read-modify-write; null when there is none. */
+    Uni<Message> findMessageForUpdate(SqlClient sql, String tenant, String cid, long seq) {
+        return sql.preparedQuery("SELECT " + qualified("m.") + " FROM chat_messages m JOIN chat_sessions s ON s.id = m.session_id"
+                        + " WHERE s.tenant = $1 AND s.continuation_id = $2 AND " + LIVE.replace("expires_at", "s.expires_at")
+                        + " AND m.seq = $3 FOR UPDATE OF m")
+                .execute(Tuple.of(tenant, cid, seq))
+                .map(rows -> first(rows, r -> message(r, "id", "metadata", "created_at")));
+    }
+
+    /** Replaces a locked message's metadata, counting the edit. */
+    Uni<Message> updateMetadata(SqlClient sql, String messageId, String metadata) {
+        return sql.preparedQuery("UPDATE chat_messages SET metadata = $2::text::jsonb, edits = edits + 1 WHERE id = $1 RETURNING "
+                        + MESSAGE_COLUMNS)
+                .execute(Tuple.of(UUID.fromString(messageId), metadata))
+                .map(rows -> first(rows, r -> message(r, "id", "metadata", "created_at")));
+    }
+
+    /** The message columns of {@link #MESSAGE_COLUMNS} for a table aliased {@code alias}. */
+    private static String qualified(String alias) {
+        return Arrays.stream(MESSAGE_COLUMNS.split(","))
+                .map(String::strip)
+                .map(column -> alias + column)
+                .reduce((a, b) -> a + ", " + b).orElseThrow();
     }
 
     /** Up to {@code limit} messages below {@code beforeSeq}, newest first. */
@@ -452,8 +490,8 @@ public class SessionStore {
                 r.getString(metadataColumn), r.getString("tool_name"), r.getString("model"), r.getString("provider"),
                 input == null && output == null ? null : new Message.Usage(input, output), ids(r, "files"), ids(r, "images"),
                 r.getString("reasoning"), r.getInteger("token_count"), r.getBoolean("token_count_estimated"),
-                Times.format(r.getOffsetDateTime(createdColumn)), r.getInteger("reasoning_token_count"), r.getLong("tokens_through"),
-                r.getLong("total_through"));
+                Times.format(r.getOffsetDateTime(createdColumn)), r.getBoolean("redacted"), r.getInteger("reasoning_token_count"),
+                r.getLong("tokens_through"), r.getLong("total_through"), r.getInteger("edits"));
     }
 
     private static List<String> ids(Row row, String column) {

@@ -55,4 +55,32 @@ class RestartIT {
             assertThat(hit).isEqualTo(before);
         }
     }
+
+    @Test
+    void aRedactionOutlivesARestartWithTheCacheKept() throws Exception {
+        String database = TestServers.createDatabase("exai_restart");
+        String cid = "redacted-" + System.nanoTime();
+        String secret = "pw-hunter2-wombatsecret";
+        try (AppProcess first = AppProcess.start("redact-1", database, "alpha:" + KEY, Map.of()).awaitReady(Duration.ofSeconds(60))) {
+            first.awaitRedisInUse(Duration.ofSeconds(20));
+            first.as(KEY).body(List.of(Map.of("role", "user", "content", "my password is " + secret),
+                    Map.of("role", "assistant", "content", "noted"))).queryParam("create", true)
+                    .post("/sessions/" + cid + "/messages").then().statusCode(201);
+            first.as(KEY).get("/sessions/" + cid + "/messages").then().statusCode(200);
+            first.as(KEY).get("/sessions/" + cid + "/messages").then().header("X-Cache", "hit");
+            first.as(KEY).delete("/sessions/" + cid + "/messages/1").then().statusCode(204);
+            first.stop();
+        }
+        try (AppProcess second = AppProcess.start("redact-2", database, "alpha:" + KEY, Map.of()).awaitReady(Duration.ofSeconds(60))) {
+            second.awaitRedisInUse(Duration.ofSeconds(20));
+            for (int read = 0; read < 2; read++) { // a miss that re-warms the cache, then a hit
+                String history = second.as(KEY).get("/sessions/" + cid + "/messages").then().statusCode(200)
+                        .body("items.seq", equalTo(List.of(1, 2))).body("items[0].redacted", equalTo(true))
+                        .body("items[0].content", equalTo("")).extract().asString();
+                assertThat(history).doesNotContain(secret);
+            }
+            second.as(KEY).queryParam("q", "wombatsecret").get("/messages/search").then().statusCode(200)
+                    .body("items.size()", equalTo(0));
+        }
+    }
 }
