@@ -6,9 +6,11 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.exai.store.common.Page;
 import dev.exai.store.common.ProblemException;
 import dev.exai.store.common.Tenant;
+import dev.exai.store.common.Times;
 import io.smallrye.mutiny.Uni;
 import jakarta.validation.constraints.Max;
 import jakarta.validation.constraints.Min;
+import jakarta.validation.constraints.Size;
 import jakarta.ws.rs.Consumes;
 import jakarta.ws.rs.DELETE;
 import jakarta.ws.rs.DefaultValue;
@@ -77,14 +79,20 @@ public class SessionResource {
     }
 
     @GET
-    @Operation(summary = "List sessions", description = "Most recently updated first, cursor-paged.")
+    @Operation(summary = "List sessions", description = "Most recently updated first, cursor-paged; narrowed by user_id, metadata "
+            + "(a JSON object the session's metadata contains), q (in the title, ignoring case) and updated_after.")
     public Uni<Page<Session>> list(@Context ContainerRequestContext request,
                                    @QueryParam("user_id") String userId,
+                                   @QueryParam("metadata") String metadata,
+                                   @QueryParam("q") @Size(max = 1024, message = "q must be at most 1024 characters") String q,
+                                   @QueryParam("updated_after") String updatedAfter,
                                    @QueryParam("limit") @DefaultValue("50")
                                    @Min(value = 1, message = "limit must be between 1 and 200")
                                    @Max(value = 200, message = "limit must be between 1 and 200") int limit,
                                    @QueryParam("cursor") String cursor) {
-        return sessions.list(Tenant.of(request), userId, limit, cursor);
+        SessionStore.SessionFilters filters = new SessionStore.SessionFilters(userId, SessionRequests.metadataFilter(metadata),
+                q == null || q.isEmpty() ? null : q, updatedAfter == null ? null : Times.parse("updated_after", updatedAfter));
+        return sessions.list(Tenant.of(request), filters, limit, cursor);
     }
 
     @PATCH

@@ -125,8 +125,8 @@ public class SessionService {
                 .onItem().ifNull().failWith(() -> ProblemException.notFound("session " + cid));
     }
 
-    public Uni<Page<Session>> list(String tenant, String userId, int limit, String cursor) {
-        return store.list(tenant, userId, limit, cursor);
+    public Uni<Page<Session>> list(String tenant, SessionStore.SessionFilters filters, int limit, String cursor) {
+        return store.list(tenant, filters, limit, cursor);
     }
 
     /** Applies {@code change} to the locked row's (title, metadata, ttl) and stores the result. */

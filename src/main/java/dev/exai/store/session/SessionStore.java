@@ -32,6 +32,8 @@ public class SessionStore {
             + " input_tokens, output_tokens, files::text[] AS files, images::text[] AS images, reasoning, token_count,"
             + " token_count_estimated, reasoning_token_count, created_at, tokens_through, total_through, redacted, edits";
     private static final String LIVE = "(expires_at IS NULL OR expires_at > now())";
+    /** {@link #LIVE} for chat_sessions aliased {@code s}. */
+    private static final String LIVE_S = "(s.expires_at IS NULL OR s.expires_at > now())";
 
     private final Database db;
 
@@ -168,16 +170,28 @@ public class SessionStore {
                 .map(rows -> rows.rowCount() > 0);
     }
 
-    /** Most recently updated first; the cursor holds the last row's (updated_at, id). */
-    Uni<Page<Session>> list(String tenant, String userId, int limit, String cursor) {
+    /**
+     * Most recently updated first, narrowed by the filters given (null: not narrowed); the cursor holds the last row's
+     * (updated_at, id). {@code titleContains} matches anywhere in the title, ignoring case.
+     */
+    Uni<Page<Session>> list(String tenant, SessionFilters filters, int limit, String cursor) {
         KeysetPage.After after = KeysetPage.after(cursor);
-        Tuple args = Tuple.from(Arrays.asList(tenant, userId, after.time(), after.id(), limit + 1));
+        String titleLike = filters.titleContains() == null ? null
+                : "%" + filters.titleContains().replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%";
+        Tuple args = Tuple.from(Arrays.asList(tenant, filters.userId(), after.time(), after.id(), limit + 1, filters.metadata(),
+                titleLike, filters.updatedAfter()));
         return db.run(pool -> pool.preparedQuery("SELECT " + SESSION_COLUMNS + " FROM chat_sessions "
                         + "WHERE tenant = $1 AND ($2::text IS NULL OR user_id = $2) AND " + LIVE
+                        + " AND ($6::text IS NULL OR metadata @> $6::jsonb) AND ($7::text IS NULL OR title ILIKE $7)"
+                        + " AND ($8::timestamptz IS NULL OR updated_at > $8)"
                         + " AND ($3::timestamptz IS NULL OR (updated_at, id) < ($3, $4::uuid)) "
                         + "ORDER BY updated_at DESC, id DESC LIMIT $5")
                 .execute(args)
                 .map(rows -> KeysetPage.of(rows, limit, "updated_at", r -> session(r).view())));
+    }
+
+    /** What a session list may be narrowed to; a null field does not narrow. {@code metadata} is a JSON object to contain. */
+    record SessionFilters(String userId, String metadata, String titleContains, OffsetDateTime updatedAfter) {
     }
 
     /**
@@ -290,7 +304,7 @@ public class SessionStore {
     Uni<UsedKey> usedKey(SqlClient sql, String tenant, String cid, String key) {
         return sql.preparedQuery("SELECT k.request_hash, k.first_seq, k.last_seq, " + sessionColumns("s.")
                         + " FROM message_idempotency_keys k JOIN chat_sessions s ON s.id = k.session_id"
-                        + " WHERE s.tenant = $1 AND s.continuation_id = $2 AND (s.expires_at IS NULL OR s.expires_at > now()) AND k.key = $3")
+                        + " WHERE s.tenant = $1 AND s.continuation_id = $2 AND " + LIVE_S + " AND k.key = $3")
                 .execute(Tuple.of(tenant, cid, key))
                 .map(rows -> first(rows, row -> new UsedKey(row.getBuffer("request_hash").getBytes(),
                         row.getLong("first_seq"), row.getLong("last_seq"), session(row))));
@@ -344,7 +358,7 @@ public class SessionStore {
         return db.run(pool -> pool.preparedQuery("UPDATE chat_messages m SET content = '', metadata = '{}', reasoning = NULL,"
                         + " files = NULL, images = NULL, edits = m.edits + CASE WHEN m.redacted THEN 0 ELSE 1 END, redacted = true"
                         + " FROM chat_sessions s WHERE s.id = m.session_id AND s.tenant = $1 AND s.continuation_id = $2"
-                        + " AND " + LIVE.replace("expires_at", "s.expires_at") + " AND m.seq = $3 RETURNING " + qualified("m."))
+                        + " AND " + LIVE_S + " AND m.seq = $3 RETURNING " + qualified("m."))
                 .execute(Tuple.of(tenant, cid, seq))
                 .map(rows -> first(rows, r -> message(r, "id", "metadata", "created_at"))));
     }
@@ -352,7 +366,7 @@ public class SessionStore {
     /** The live session's message {@code seq}, locked for a read-modify-write; null when there is none. */
     Uni<Message> findMessageForUpdate(SqlClient sql, String tenant, String cid, long seq) {
         return sql.preparedQuery("SELECT " + qualified("m.") + " FROM chat_messages m JOIN chat_sessions s ON s.id = m.session_id"
-                        + " WHERE s.tenant = $1 AND s.continuation_id = $2 AND " + LIVE.replace("expires_at", "s.expires_at")
+                        + " WHERE s.tenant = $1 AND s.continuation_id = $2 AND " + LIVE_S
                         + " AND m.seq = $3 FOR UPDATE OF m")
                 .execute(Tuple.of(tenant, cid, seq))
                 .map(rows -> first(rows, r -> message(r, "id", "metadata", "created_at")));
@@ -394,7 +408,7 @@ public class SessionStore {
                 + " hits AS (SELECT s.continuation_id, m.id, m.seq, m.role, m.content, m.metadata::text AS metadata, m.tool_name,"
                 + " m.model, m.token_count, m.created_at, ts_rank(exai_search_document(m.content), q.q) AS rank, q.words"
                 + " FROM q, chat_messages m JOIN chat_sessions s ON s.id = m.session_id"
-                + " WHERE exai_search_document(m.content) @@ q.q AND s.tenant = $1 AND " + LIVE.replace("expires_at", "s.expires_at")
+                + " WHERE exai_search_document(m.content) @@ q.q AND s.tenant = $1 AND " + LIVE_S
                 + " AND ($4::text IS NULL OR s.user_id = $4) AND ($5::text IS NULL OR s.continuation_id = $5)"
                 + " AND ($6::text IS NULL OR m.role = $6) AND ($7::text IS NULL OR m.tool_name = $7)"
                 + " AND ($8::text IS NULL OR m.model = $8) AND ($9::timestamptz IS NULL OR m.created_at >= $9)"

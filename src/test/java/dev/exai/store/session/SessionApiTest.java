@@ -166,4 +166,41 @@ class SessionApiTest {
             throw new IllegalStateException(e);
         }
     }
+
+    @Test
+    void theListIsNarrowedByMetadataTitleAndUpdateTime() throws Exception {
+        String user = "u-" + newId();
+        String a = newId();
+        String b = newId();
+        String c = newId();
+        alpha().body(Map.of("user_id", user, "title", "Refactor the 100% Parser_v2", "metadata", Map.of("project", "exai", "tier", 1)))
+                .put("/sessions/" + a).then().statusCode(201);
+        alpha().body(Map.of("user_id", user, "title", "数据库 migration", "metadata", Map.of("project", "exai")))
+                .put("/sessions/" + b).then().statusCode(201);
+        String between = java.time.Instant.now().toString();
+        Thread.sleep(20);
+        alpha().body(Map.of("user_id", user, "title", "lunch plans", "metadata", Map.of("project", "other")))
+                .put("/sessions/" + c).then().statusCode(201);
+
+        assertThat(ids(user, "metadata", "{\"project\":\"exai\"}")).containsExactly(b, a);
+        assertThat(ids(user, "metadata", "{\"project\":\"exai\",\"tier\":1}")).containsExactly(a);
+        assertThat(ids(user, "q", "parser")).containsExactly(a);
+        assertThat(ids(user, "q", "100%")).containsExactly(a);
+        assertThat(ids(user, "q", "r_v")).containsExactly(a);
+        assertThat(ids(user, "q", "%")).containsExactly(a); // a literal percent sign, not a wildcard
+        assertThat(ids(user, "q", "数据库")).containsExactly(b);
+        assertThat(ids(user, "updated_after", between)).containsExactly(c);
+        assertThat(ids(user)).containsExactly(c, b, a);
+        alpha().queryParam("metadata", "\"exai\"").get("/sessions").then().statusCode(400);
+        alpha().queryParam("updated_after", "soon").get("/sessions").then().statusCode(400);
+        beta().queryParam("user_id", user).get("/sessions").then().statusCode(200).body("items.size()", equalTo(0));
+    }
+
+    private static List<String> ids(String user, String... filters) {
+        var spec = alpha().queryParam("user_id", user);
+        for (int i = 0; i < filters.length; i += 2) {
+            spec.queryParam(filters[i], filters[i + 1]);
+        }
+        return spec.get("/sessions").then().statusCode(200).extract().jsonPath().getList("items.continuation_id", String.class);
+    }
 }
