@@ -166,7 +166,7 @@ public class MessageResource {
         return HistoryQuery.ascending(afterSeq == null ? 0 : afterSeq, limit);
     }
 
-    private static byte[] sha256(String text) {
+    static byte[] sha256(String text) {
         try {
             return MessageDigest.getInstance("SHA-256").digest(text.getBytes(StandardCharsets.UTF_8));
         } catch (NoSuchAlgorithmException e) {

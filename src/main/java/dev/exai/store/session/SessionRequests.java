@@ -228,7 +228,7 @@ public class SessionRequests {
         return messages;
     }
 
-    private NewMessage message(JsonNode node, String name) {
+    NewMessage message(JsonNode node, String name) {
         if (!node.isObject()) {
             throw ProblemException.badRequest(name + " must be a JSON object");
         }

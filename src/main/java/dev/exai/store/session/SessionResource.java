@@ -7,7 +7,9 @@ import dev.exai.store.common.Page;
 import dev.exai.store.common.ProblemException;
 import dev.exai.store.common.Tenant;
 import dev.exai.store.common.Times;
+import io.smallrye.mutiny.Multi;
 import io.smallrye.mutiny.Uni;
+import io.vertx.core.buffer.Buffer;
 import jakarta.validation.constraints.Max;
 import jakarta.validation.constraints.Min;
 import jakarta.validation.constraints.Size;
@@ -15,6 +17,7 @@ import jakarta.ws.rs.Consumes;
 import jakarta.ws.rs.DELETE;
 import jakarta.ws.rs.DefaultValue;
 import jakarta.ws.rs.GET;
+import jakarta.ws.rs.HeaderParam;
 import jakarta.ws.rs.PATCH;
 import jakarta.ws.rs.POST;
 import jakarta.ws.rs.PUT;
@@ -27,10 +30,15 @@ import jakarta.ws.rs.core.Context;
 import jakarta.ws.rs.core.MediaType;
 import jakarta.ws.rs.core.Response;
 import jakarta.ws.rs.core.UriInfo;
+import java.util.List;
+import java.util.Map;
+import java.util.UUID;
+import java.util.function.Function;
 import org.eclipse.microprofile.openapi.annotations.Operation;
 import org.eclipse.microprofile.openapi.annotations.tags.Tag;
+import org.jboss.resteasy.reactive.RestMulti;
 
-/** HTTP routes of sessions: create, get-or-create, read, list, merge-patch, delete. */
+/** HTTP routes of sessions: create, get-or-create, read, list, merge-patch, delete, fork, context, export and import. */
 @Path("/sessions")
 @Produces(MediaType.APPLICATION_JSON)
 @Tag(name = "sessions")
@@ -42,12 +50,15 @@ public class SessionResource {
     private final SessionRequests requests;
     private final ObjectMapper json;
     private final ContextReader contexts;
+    private final SessionTransfer transfer;
 
-    public SessionResource(SessionService sessions, SessionRequests requests, ObjectMapper json, ContextReader contexts) {
+    public SessionResource(SessionService sessions, SessionRequests requests, ObjectMapper json, ContextReader contexts,
+                           SessionTransfer transfer) {
         this.sessions = sessions;
         this.requests = requests;
         this.json = json;
         this.contexts = contexts;
+        this.transfer = transfer;
     }
 
     @POST
@@ -126,6 +137,62 @@ public class SessionResource {
         return sessions.fork(Tenant.of(request), input)
                 .map(session -> Response.created(uri.getBaseUriBuilder().path("sessions").path(session.continuationId()).build())
                         .entity(session).build());
+    }
+
+    @GET
+    @Path("/{cid}/export")
+    @Produces(SessionTransfer.JSON_LINES)
+    @Operation(summary = "Export a session as JSON lines",
+            description = "Line 1: {\"exai_store_export\": 1, \"session\": {...}}; then one message per line as the API shows it, "
+                    + "in seq order, as of the start of the export. Streamed: memory stays flat for any length. "
+                    + "Accept: text/markdown gives a readable transcript instead.")
+    public Multi<Buffer> export(@Context ContainerRequestContext request, @PathParam("cid") String cid) {
+        return exported(request, cid, ".jsonl", transfer::header, transfer::line);
+    }
+
+    @GET
+    @Path("/{cid}/export")
+    @Produces(SessionTransfer.MARKDOWN)
+    @Operation(summary = "Export a session as a Markdown transcript")
+    public Multi<Buffer> exportMarkdown(@Context ContainerRequestContext request, @PathParam("cid") String cid) {
+        return exported(request, cid, ".md", transfer::markdownHeader, transfer::markdown);
+    }
+
+    private Multi<Buffer> exported(ContainerRequestContext request, String cid, String extension, Function<Session, String> header,
+                                   Function<Message, String> line) {
+        String id = SessionRequests.continuationId(cid);
+        return RestMulti.fromUniResponse(sessions.exportable(Tenant.of(request), id),
+                session -> Multi.createBy().concatenating().streams(
+                        Multi.createFrom().item(Buffer.buffer(header.apply(session.view()))),
+                        sessions.exportMessages(session).map(m -> Buffer.buffer(line.apply(m)))),
+                session -> Map.of("Content-Disposition", List.of("attachment; filename=\"" + id + extension + "\"")));
+    }
+
+    @POST
+    @Path("/import")
+    @Consumes({SessionTransfer.JSON_LINES, "application/jsonl", MediaType.TEXT_PLAIN})
+    @Operation(summary = "Create a session from an export (JSON lines), all or nothing",
+            description = "The new session takes ?continuation_id= (a new UUID when absent). Message ids are new; seq, created_at, "
+                    + "token counts and everything else come from the lines. A bad line is a 400 naming it, and nothing is stored. "
+                    + "Idempotency-Key makes a retry answer the first result.")
+    public Uni<Response> importSession(@Context ContainerRequestContext request, @Context UriInfo uri,
+                                       @QueryParam("continuation_id") String continuationId,
+                                       @HeaderParam(MessageResource.IDEMPOTENCY_KEY) String idempotencyKey, String body) {
+        String cid = continuationId == null ? UUID.randomUUID().toString() : SessionRequests.continuationId(continuationId);
+        if (idempotencyKey != null && (idempotencyKey.isEmpty() || idempotencyKey.length() > 255)) {
+            throw ProblemException.badRequest("Idempotency-Key must be 1 to 255 characters");
+        }
+        SessionTransfer.Parsed parsed = transfer.parse(body == null ? "" : body, cid);
+        byte[] hash = idempotencyKey == null ? null : MessageResource.sha256(body);
+        return sessions.importSession(Tenant.of(request), parsed, idempotencyKey, hash)
+                .map(imported -> {
+                    Response.ResponseBuilder answer = Response.created(uri.getBaseUriBuilder().path("sessions")
+                            .path(imported.session().continuationId()).build()).entity(imported.session());
+                    if (imported.replayed()) {
+                        answer.header("Idempotent-Replayed", "true");
+                    }
+                    return answer.build();
+                });
     }
 
     @GET

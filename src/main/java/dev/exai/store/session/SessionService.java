@@ -6,18 +6,22 @@ import dev.exai.store.common.ProblemException;
 import dev.exai.store.common.Tokens;
 import dev.exai.store.file.FileService;
 import dev.exai.store.session.SessionStore.Appended;
+import io.smallrye.mutiny.Multi;
 import io.smallrye.mutiny.Uni;
 import io.smallrye.mutiny.infrastructure.Infrastructure;
 import io.vertx.mutiny.sqlclient.SqlConnection;
 import jakarta.enterprise.context.ApplicationScoped;
 import java.security.MessageDigest;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.Collections;
 import java.util.HashSet;
 import java.util.LinkedHashSet;
 import java.util.Set;
 import java.util.List;
 import java.util.UUID;
+import java.util.concurrent.atomic.AtomicLong;
+import java.util.function.IntFunction;
 import java.util.function.UnaryOperator;
 
 /**
@@ -162,6 +166,119 @@ public class SessionService {
                 .replaceWithVoid();
     }
 
+    /** The live session to export, or a 404. */
+    public Uni<StoredSession> exportable(String tenant, String cid) {
+        return store.find(tenant, cid).onItem().ifNull().failWith(() -> ProblemException.notFound("session " + cid));
+    }
+
+    /**
+     * The session's messages as they were when the export began (seq 1..message_count), read from PostgreSQL one part
+     * at a time as the client takes them: memory stays flat whatever the length of the history.
+     */
+    public Multi<Message> exportMessages(StoredSession session) {
+        long upto = session.view().messageCount();
+        AtomicLong after = new AtomicLong();
+        return Multi.createBy().repeating()
+                .uni(() -> store.exportPart(session.id(), after.get(), upto)
+                        .invoke(part -> part.forEach(m -> after.set(m.seq()))))
+                .whilst(part -> !part.isEmpty() && after.get() < upto)
+                .onItem().transformToIterable(part -> part);
+    }
+
+    /**
+     * Creates a session from an export, all or nothing: the session, then its messages in parts, in one transaction.
+     * With an idempotency key, a retry with the same body answers the session the first one made (replayed), another
+     * body a 422. File references must be the tenant's files (a 400 naming the line).
+     */
+    public Uni<Imported> importSession(String tenant, SessionTransfer.Parsed parsed, String idempotencyKey, byte[] requestHash) {
+        List<SessionTransfer.ImportedMessage> imported = parsed.messages();
+        List<NewMessage> messages = imported.stream().map(SessionTransfer.ImportedMessage::message).toList();
+        String cid = parsed.session().continuationId();
+        return checkReferences(tenant, messages, i -> "line " + (i + 2))
+                .chain(() -> Uni.createFrom().item(() -> importCounts(messages)).runSubscriptionOn(Infrastructure.getDefaultWorkerPool()))
+                .chain(counts -> db.inTransaction(conn -> {
+                    Uni<Boolean> claimed = idempotencyKey == null ? Uni.createFrom().item(true)
+                            : store.claimImportKey(conn, tenant, idempotencyKey, requestHash, cid);
+                    return claimed.chain(owned -> owned
+                            ? insertImported(conn, tenant, parsed, counts).map(session -> new Imported(session.view(), false))
+                            : replayImport(conn, tenant, idempotencyKey, requestHash));
+                }))
+                // the first read re-warms the cache from PostgreSQL; keys left by an earlier session of that id go
+                .call(result -> result.replayed() ? Uni.createFrom().voidItem() : cache.evict(tenant, cid));
+    }
+
+    /** Token counts of imported messages: the line's {@code token_count}, else counted; reasoning always counted. */
+    private int[][] importCounts(List<NewMessage> messages) {
+        int[][] counts = new int[2][messages.size()];
+        for (int i = 0; i < messages.size(); i++) {
+            NewMessage m = messages.get(i);
+            counts[0][i] = m.tokenCount() != null ? m.tokenCount() : tokens.count(m.content());
+            counts[1][i] = tokens.count(m.reasoning());
+        }
+        return counts;
+    }
+
+    private static final int IMPORT_PART = 1000;
+
+    private Uni<StoredSession> insertImported(SqlConnection conn, String tenant, SessionTransfer.Parsed parsed, int[][] counts) {
+        return store.deleteIfExpired(conn, tenant, parsed.session().continuationId())
+                .chain(() -> insert(conn, tenant, parsed.session(), false))
+                .onItem().ifNull().failWith(() -> ProblemException.conflict(
+                        "a session with continuation_id " + parsed.session().continuationId() + " already exists"))
+                .chain(session -> {
+                    List<SessionTransfer.ImportedMessage> all = withCounts(parsed.messages(), counts[0]);
+                    Uni<Void> written = Uni.createFrom().voidItem();
+                    long tokensBefore = 0;
+                    long totalBefore = 0;
+                    for (int from = 0; from < all.size(); from += IMPORT_PART) {
+                        int to = Math.min(all.size(), from + IMPORT_PART);
+                        List<SessionTransfer.ImportedMessage> part = all.subList(from, to);
+                        int[] reasoning = Arrays.copyOfRange(counts[1], from, to);
+                        long firstSeq = from + 1;
+                        long tb = tokensBefore;
+                        long ttb = totalBefore;
+                        written = written.chain(() -> store.insertImported(conn, session.id(), firstSeq, part, reasoning, tb, ttb));
+                        for (int i = from; i < to; i++) {
+                            tokensBefore += counts[0][i];
+                            totalBefore += counts[0][i] + counts[1][i];
+                        }
+                    }
+                    long tokensTotal = tokensBefore;
+                    long reasoningTotal = totalBefore - tokensBefore;
+                    return written.chain(() -> store.finishImport(conn, session.id(), all.size(), tokensTotal, reasoningTotal));
+                });
+    }
+
+    /** The imported messages with the token counts to store in place of the ones they carried (or lacked). */
+    private static List<SessionTransfer.ImportedMessage> withCounts(List<SessionTransfer.ImportedMessage> messages, int[] counts) {
+        List<SessionTransfer.ImportedMessage> counted = new ArrayList<>(messages.size());
+        for (int i = 0; i < messages.size(); i++) {
+            SessionTransfer.ImportedMessage im = messages.get(i);
+            NewMessage m = im.message();
+            counted.add(new SessionTransfer.ImportedMessage(new NewMessage(m.role(), m.content(), m.metadata(), m.toolName(), m.model(),
+                    m.provider(), m.inputTokens(), m.outputTokens(), m.files(), m.images(), m.reasoning(), counts[i]),
+                    im.createdAt(), im.tokenCountEstimated(), im.redacted()));
+        }
+        return counted;
+    }
+
+    private Uni<Imported> replayImport(SqlConnection conn, String tenant, String key, byte[] requestHash) {
+        return store.usedImportKey(conn, tenant, key).chain(used -> {
+            if (!MessageDigest.isEqual(used.requestHash(), requestHash)) {
+                return Uni.createFrom().failure(ProblemException.unprocessable("idempotency-key-reused",
+                        "Idempotency-Key " + key + " was already used with a different request body"));
+            }
+            return store.find(conn, tenant, used.continuationId())
+                    .onItem().ifNull().failWith(() -> ProblemException.notFound("session " + used.continuationId()
+                            + ", imported with Idempotency-Key " + key + ", no longer exists"))
+                    .map(session -> new Imported(session.view(), true));
+        });
+    }
+
+    /** A session an import made, and whether this answer replays an earlier import with the same key. */
+    public record Imported(Session session, boolean replayed) {
+    }
+
     /**
      * Redacts a message for good: PostgreSQL first (the search index follows the row), then the cache's copy is
      * replaced by the tombstone; a cache write that fails retires the generation, so no stale copy is read again.
@@ -222,6 +339,10 @@ public class SessionService {
 
     /** Every file and image a message refers to must be a file of the tenant: else a 400 naming it, before anything is written. */
     private Uni<Void> checkReferences(String tenant, List<NewMessage> messages) {
+        return checkReferences(tenant, messages, i -> messages.size() == 1 ? "message" : "messages[" + i + "]");
+    }
+
+    private Uni<Void> checkReferences(String tenant, List<NewMessage> messages, IntFunction<String> names) {
         Set<String> ids = new LinkedHashSet<>();
         messages.forEach(m -> {
             ids.addAll(m.files());
@@ -235,7 +356,7 @@ public class SessionService {
             found.forEach(f -> known.add(f.id()));
             for (int i = 0; i < messages.size(); i++) {
                 NewMessage m = messages.get(i);
-                String name = messages.size() == 1 ? "message" : "messages[" + i + "]";
+                String name = names.apply(i);
                 for (String field : List.of("files", "images")) {
                     List<String> refs = field.equals("files") ? m.files() : m.images();
                     for (int r = 0; r < refs.size(); r++) {

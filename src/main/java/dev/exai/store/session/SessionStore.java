@@ -388,6 +388,103 @@ public class SessionStore {
                 .reduce((a, b) -> a + ", " + b).orElseThrow();
     }
 
+    /**
+     * The next part of an export: messages after {@code afterSeq} through {@code upto}, at most 200 and about 2 MiB of
+     * text (always at least one), so an export of any length holds one part in memory at a time.
+     */
+    Uni<List<Message>> exportPart(UUID sessionId, long afterSeq, long upto) {
+        return db.run(pool -> pool.preparedQuery("SELECT * FROM (SELECT " + MESSAGE_COLUMNS + ", sum(octet_length(content)"
+                        + " + coalesce(octet_length(reasoning), 0)) OVER (ORDER BY seq) AS bytes FROM chat_messages"
+                        + " WHERE session_id = $1 AND seq > $2 AND seq <= $3 ORDER BY seq LIMIT 200) part"
+                        + " WHERE bytes <= 2097152 OR seq = $2 + 1 ORDER BY seq")
+                .execute(Tuple.of(sessionId, afterSeq, upto))
+                .map(SessionStore::messages));
+    }
+
+    /**
+     * Inserts imported messages {@code firstSeq..} with their own times, counts and redaction flags, and the running
+     * token sums from {@code tokensBefore}/{@code totalBefore}; the caller sets the session's counts afterwards.
+     */
+    Uni<Void> insertImported(SqlClient sql, UUID sessionId, long firstSeq, List<SessionTransfer.ImportedMessage> part,
+                             int[] reasoningTokens, long tokensBefore, long totalBefore) {
+        int n = part.size();
+        String[] roles = new String[n], contents = new String[n], metadata = new String[n], tools = new String[n];
+        String[] models = new String[n], providers = new String[n], files = new String[n], images = new String[n];
+        String[] reasonings = new String[n];
+        Integer[] inputs = new Integer[n], outputs = new Integer[n], counts = new Integer[n], reasoningCounts = new Integer[n];
+        Boolean[] estimated = new Boolean[n], redacted = new Boolean[n];
+        Long[] tokensThrough = new Long[n], totalThrough = new Long[n];
+        OffsetDateTime[] created = new OffsetDateTime[n];
+        long tokens = tokensBefore;
+        long total = totalBefore;
+        for (int i = 0; i < n; i++) {
+            SessionTransfer.ImportedMessage imported = part.get(i);
+            NewMessage m = imported.message();
+            roles[i] = m.role();
+            contents[i] = m.content();
+            metadata[i] = m.metadata();
+            tools[i] = m.toolName();
+            models[i] = m.model();
+            providers[i] = m.provider();
+            inputs[i] = m.inputTokens();
+            outputs[i] = m.outputTokens();
+            files[i] = String.join(",", m.files());
+            images[i] = String.join(",", m.images());
+            reasonings[i] = m.reasoning();
+            counts[i] = m.tokenCount();
+            reasoningCounts[i] = reasoningTokens[i];
+            estimated[i] = imported.tokenCountEstimated();
+            redacted[i] = imported.redacted();
+            created[i] = imported.createdAt();
+            tokens += m.tokenCount();
+            total += m.tokenCount() + reasoningTokens[i];
+            tokensThrough[i] = tokens;
+            totalThrough[i] = total;
+        }
+        return sql.preparedQuery("INSERT INTO chat_messages (session_id, seq, role, content, metadata, tool_name, model, provider,"
+                        + " input_tokens, output_tokens, files, images, reasoning, token_count, reasoning_token_count,"
+                        + " token_count_estimated, tokens_through, total_through, created_at, redacted)"
+                        + " SELECT $1, $2 + t.ord - 1, t.role, t.content, t.metadata::jsonb, t.tool, t.model, t.provider, t.input, t.output,"
+                        + " string_to_array(NULLIF(t.files, ''), ',')::uuid[], string_to_array(NULLIF(t.images, ''), ',')::uuid[],"
+                        + " t.reasoning, t.tokens, t.reasoning_tokens, t.estimated, t.tokens_through, t.total_through,"
+                        + " coalesce(t.created, now()), t.redacted"
+                        + " FROM unnest($3::text[], $4::text[], $5::text[], $6::text[], $7::text[], $8::text[], $9::int[], $10::int[],"
+                        + " $11::text[], $12::text[], $13::text[], $14::int[], $15::int[], $16::boolean[], $17::bigint[], $18::bigint[],"
+                        + " $19::timestamptz[], $20::boolean[]) WITH ORDINALITY AS t(role, content, metadata, tool, model, provider,"
+                        + " input, output, files, images, reasoning, tokens, reasoning_tokens, estimated, tokens_through, total_through,"
+                        + " created, redacted, ord)")
+                .execute(Tuple.from(Arrays.asList(sessionId, firstSeq, roles, contents, metadata, tools, models, providers, inputs,
+                        outputs, files, images, reasonings, counts, reasoningCounts, estimated, tokensThrough, totalThrough, created,
+                        redacted)))
+                .replaceWithVoid();
+    }
+
+    /** Sets an imported session's counts once its messages are in; answers the session as stored. */
+    Uni<StoredSession> finishImport(SqlClient sql, UUID sessionId, int count, long tokensTotal, long reasoningTotal) {
+        return sql.preparedQuery("UPDATE chat_sessions SET message_count = $2, tokens_total = $3, reasoning_total = $4,"
+                        + " version = version + 1 WHERE id = $1 RETURNING " + SESSION_COLUMNS)
+                .execute(Tuple.of(sessionId, count, tokensTotal, reasoningTotal))
+                .map(rows -> first(rows, SessionStore::session));
+    }
+
+    /** Claims an import's idempotency key for the tenant: true when this request owns it now. */
+    Uni<Boolean> claimImportKey(SqlClient sql, String tenant, String key, byte[] requestHash, String cid) {
+        return sql.preparedQuery("INSERT INTO import_idempotency_keys (tenant, key, request_hash, continuation_id)"
+                        + " VALUES ($1, $2, $3, $4) ON CONFLICT DO NOTHING")
+                .execute(Tuple.of(tenant, key, Buffer.buffer(requestHash), cid))
+                .map(rows -> rows.rowCount() == 1);
+    }
+
+    /** The body hash and session of an import key used before, or null. */
+    Uni<UsedImportKey> usedImportKey(SqlClient sql, String tenant, String key) {
+        return sql.preparedQuery("SELECT request_hash, continuation_id FROM import_idempotency_keys WHERE tenant = $1 AND key = $2")
+                .execute(Tuple.of(tenant, key))
+                .map(rows -> first(rows, r -> new UsedImportKey(r.getBuffer("request_hash").getBytes(), r.getString("continuation_id"))));
+    }
+
+    record UsedImportKey(byte[] requestHash, String continuationId) {
+    }
+
     /** Up to {@code limit} messages below {@code beforeSeq}, newest first. */
     Uni<List<Message>> before(UUID sessionId, long beforeSeq, int limit) {
         return db.run(pool -> pool.preparedQuery("SELECT " + MESSAGE_COLUMNS
@@ -453,11 +550,14 @@ public class SessionStore {
                 .map(RowSet::rowCount));
     }
 
-    /** Forgets idempotency keys older than {@code seconds}. */
+    /** Forgets idempotency keys of appends and imports older than {@code seconds}. */
     Uni<Integer> purgeKeys(long seconds) {
-        return db.run(pool -> pool.preparedQuery("DELETE FROM message_idempotency_keys WHERE created_at < now() - $1::bigint * interval '1 second'")
+        return db.run(pool -> pool.preparedQuery("WITH m AS (DELETE FROM message_idempotency_keys"
+                        + " WHERE created_at < now() - $1::bigint * interval '1 second' RETURNING 1),"
+                        + " i AS (DELETE FROM import_idempotency_keys WHERE created_at < now() - $1::bigint * interval '1 second' RETURNING 1)"
+                        + " SELECT (SELECT count(*) FROM m) + (SELECT count(*) FROM i)")
                 .execute(Tuple.of(seconds))
-                .map(RowSet::rowCount));
+                .map(rows -> rows.iterator().next().getLong(0).intValue()));
     }
 
     /** A session's stored messages plus the session they were appended to. */
