@@ -52,6 +52,24 @@ class AsyncExaiStore:
     async def get_messages(self, continuation_id: str, **paging: Any) -> list[dict]:
         return await self._run(self.sync.get_messages, continuation_id, **paging)
 
+    async def update_message(self, continuation_id: str, seq: int, metadata: dict | None) -> dict:
+        return await self._run(self.sync.update_message, continuation_id, seq, metadata)
+
+    async def redact_message(self, continuation_id: str, seq: int) -> None:
+        await self._run(self.sync.redact_message, continuation_id, seq)
+
+    async def search(self, q: str, **options: Any) -> dict:
+        return await self._run(self.sync.search, q, **options)
+
+    async def list_sessions(self, **options: Any) -> dict:
+        return await self._run(self.sync.list_sessions, **options)
+
+    async def export_session(self, continuation_id: str, **options: Any) -> bytes | str:
+        return await self._run(self.sync.export_session, continuation_id, **options)
+
+    async def import_session(self, source: str | bytes, **options: Any) -> dict:
+        return await self._run(self.sync.import_session, source, **options)
+
     async def upload_file(self, source: str | bytes, **fields: Any) -> dict:
         return await self._run(self.sync.upload_file, source, **fields)
 

@@ -117,6 +117,43 @@ class ExaiStore:
                 return items
             query = {"cursor": page["next_cursor"], "limit": str(page_size), **extra}
 
+    def update_message(self, continuation_id: str, seq: int, metadata: dict | None) -> dict:
+        """Merge-patch a message's metadata (RFC 7396: null removes a key; ``None`` clears it); answers the message."""
+        return self._call("PATCH", f"/sessions/{_quote(continuation_id)}/messages/{int(seq)}", body={"metadata": metadata})
+
+    def redact_message(self, continuation_id: str, seq: int) -> None:
+        """Wipe a message's content, metadata, reasoning and files everywhere; it stays as a tombstone (idempotent)."""
+        self._call("DELETE", f"/sessions/{_quote(continuation_id)}/messages/{int(seq)}")
+
+    def search(self, q: str, limit: int = 20, cursor: str | None = None, **filters: Any) -> dict:
+        """One page of search hits, best first: ``{"items": [...], "next_cursor": ...}``. Filters: continuation_id,
+        user_id, role, tool_name, model, from_ (``from``), to, metadata (a dict the message's metadata contains)."""
+        if "from_" in filters:
+            filters["from"] = filters.pop("from_")
+        if isinstance(filters.get("metadata"), dict):
+            filters["metadata"] = json.dumps(filters["metadata"])
+        query = _compact({"q": q, "limit": str(limit), "cursor": cursor, **filters})
+        return self._call("GET", "/messages/search", query=query)
+
+    def list_sessions(self, limit: int = 50, cursor: str | None = None, **filters: Any) -> dict:
+        """One page of sessions, most recently updated first. Filters: user_id, metadata (a dict), q (in the title),
+        updated_after."""
+        if isinstance(filters.get("metadata"), dict):
+            filters["metadata"] = json.dumps(filters["metadata"])
+        return self._call("GET", "/sessions", query=_compact({"limit": str(limit), "cursor": cursor, **filters}))
+
+    def export_session(self, continuation_id: str, destination: str | None = None, markdown: bool = False) -> bytes | str:
+        """The session as JSON lines (or a Markdown transcript); with ``destination``, streamed to that path."""
+        return self._call("GET", f"/sessions/{_quote(continuation_id)}/export", download_to=destination,
+                          accept="text/markdown" if markdown else "application/x-ndjson")
+
+    def import_session(self, source: str | bytes, continuation_id: str | None = None,
+                       idempotency_key: str | None = None) -> dict:
+        """Create a session from an export (a path or bytes), all or nothing; answers the new session."""
+        return self._call("POST", "/sessions/import", raw=source, content_type="application/x-ndjson",
+                          query=_compact({"continuation_id": continuation_id}),
+                          idempotency_key=idempotency_key or str(uuid.uuid4()))
+
     # Files ------------------------------------------------------------------------------------------------
     def upload_file(self, source: str | bytes, filename: str | None = None, content_type: str | None = None,
                     session_id: str | None = None, purpose: str | None = None,

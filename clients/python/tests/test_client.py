@@ -69,6 +69,27 @@ class ClientTest(unittest.TestCase):
         finally:
             os.remove(handle.name)
 
+    def test_search_redact_export_and_import(self):
+        word = "pangolin" + uuid.uuid4().hex[:8]
+        self.store.add_messages(self.cid, [{"role": "user", "content": f"{word} 数据库连接失败", "metadata": {"t": 1}},
+                                           {"role": "assistant", "content": "rotate the key", "tool_name": "chat"}])
+        hits = self.store.search("数据库", continuation_id=self.cid)["items"]
+        self.assertEqual([h["seq"] for h in hits], [1])
+        self.assertIn("<mark>数据库</mark>", hits[0]["snippet"])
+        self.assertEqual(self.store.search(word, metadata={"t": 1})["items"][0]["continuation_id"], self.cid)
+        self.assertEqual(self.store.update_message(self.cid, 2, {"reviewed": True})["metadata"], {"reviewed": True})
+        exported = self.store.export_session(self.cid)
+        copy = self.store.import_session(exported, continuation_id=self.cid + "-copy")
+        self.assertEqual(copy["message_count"], 2)
+        self.store.redact_message(self.cid, 1)
+        self.store.redact_message(self.cid, 1)
+        self.assertEqual(self.store.search(word, continuation_id=self.cid)["items"], [])
+        self.assertEqual(self.store.get_messages(self.cid)[0]["redacted"], True)
+        self.assertEqual(len(self.store.search(word, continuation_id=self.cid + "-copy")["items"]), 1)
+        self.assertIn(b"_redacted_", self.store.export_session(self.cid, markdown=True))
+        listed = self.store.list_sessions(q=None, updated_after="2000-01-01T00:00:00Z", limit=200)["items"]
+        self.assertIn(self.cid, [s["continuation_id"] for s in listed])
+
     def test_the_installed_package_is_the_one_under_test(self):
         self.assertRegex(exai_store.__version__, r"^\d+\.\d+\.\d+$")
         expected = os.environ.get("EXAI_STORE_EXPECT_INSTALLED_IN")

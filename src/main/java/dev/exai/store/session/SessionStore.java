@@ -32,6 +32,12 @@ public class SessionStore {
             + " input_tokens, output_tokens, files::text[] AS files, images::text[] AS images, reasoning, token_count,"
             + " token_count_estimated, reasoning_token_count, created_at, tokens_through, total_through, redacted, edits";
     private static final String LIVE = "(expires_at IS NULL OR expires_at > now())";
+    /**
+     * A message's search_doc from its content {@code t.content} and unspaced-script pieces {@code t.pieces}
+     * ({@link SearchQuery#pieces}): the same value as {@code exai_search_document} in migration V7, computed cheaply.
+     */
+    private static final String SEARCH_DOC = "to_tsvector('english'::regconfig, left(t.content, " + SearchQuery.SEARCHED_CHARS
+            + ")) || to_tsvector('simple'::regconfig, t.pieces)";
     /** {@link #LIVE} for chat_sessions aliased {@code s}. */
     private static final String LIVE_S = "(s.expires_at IS NULL OR s.expires_at > now())";
 
@@ -220,6 +226,7 @@ public class SessionStore {
         Boolean[] estimated = new Boolean[n];
         Long[] tokensThrough = new Long[n];
         Long[] totalThrough = new Long[n];
+        String[] pieces = new String[n];
         long sumTokens = 0;
         long sumTotal = 0;
         for (int i = 0; i < n; i++) {
@@ -235,6 +242,7 @@ public class SessionStore {
             files[i] = String.join(",", m.files());
             images[i] = String.join(",", m.images());
             reasonings[i] = m.reasoning();
+            pieces[i] = SearchQuery.pieces(m.content());
             counts[i] = tokens[i];
             reasoningCounts[i] = reasoningTokens[i];
             estimated[i] = m.tokenCount() == null;
@@ -252,15 +260,15 @@ public class SessionStore {
                 + "), m AS ("
                 + " INSERT INTO chat_messages (session_id, seq, role, content, metadata, tool_name, model, provider, input_tokens,"
                 + " output_tokens, files, images, reasoning, token_count, reasoning_token_count, token_count_estimated,"
-                + " tokens_through, total_through, created_at)"
+                + " tokens_through, total_through, created_at, search_doc)"
                 + " SELECT s.id, s.message_count - $3 + t.ord, t.role, t.content, t.metadata::jsonb, t.tool, t.model, t.provider,"
                 + " t.input, t.output, string_to_array(NULLIF(t.files, ''), ',')::uuid[], string_to_array(NULLIF(t.images, ''), ',')::uuid[],"
                 + " t.reasoning, t.tokens, t.reasoning_tokens, t.estimated, s.tokens_total - $21 + t.tokens_through,"
-                + " s.tokens_total + s.reasoning_total - $22 + t.total_through, now()"
+                + " s.tokens_total + s.reasoning_total - $22 + t.total_through, now(), " + SEARCH_DOC
                 + " FROM s, unnest($4::text[], $5::text[], $6::text[], $9::text[], $10::text[], $11::text[], $12::int[], $13::int[],"
-                + " $14::text[], $15::text[], $16::text[], $7::int[], $17::int[], $18::boolean[], $19::bigint[], $20::bigint[])"
-                + " WITH ORDINALITY AS t(role, content, metadata, tool, model, provider, input, output, files, images, reasoning,"
-                + " tokens, reasoning_tokens, estimated, tokens_through, total_through, ord)"
+                + " $14::text[], $15::text[], $16::text[], $7::int[], $17::int[], $18::boolean[], $19::bigint[], $20::bigint[],"
+                + " $23::text[]) WITH ORDINALITY AS t(role, content, metadata, tool, model, provider, input, output, files, images,"
+                + " reasoning, tokens, reasoning_tokens, estimated, tokens_through, total_through, pieces, ord)"
                 + " RETURNING id AS m_id, seq, role, content, metadata::text AS m_metadata, tool_name, model, provider, input_tokens,"
                 + " output_tokens, files::text[] AS files, images::text[] AS images, reasoning, token_count, token_count_estimated,"
                 + " reasoning_token_count, created_at AS m_created_at, tokens_through, total_through, redacted, edits"
@@ -271,7 +279,7 @@ public class SessionStore {
         return sql.preparedQuery(statement)
                 .execute(Tuple.from(Arrays.asList(tenant, cid, n, roles, contents, metadata, counts, idempotencyKey,
                         tools, models, providers, inputs, outputs, files, images, reasonings, reasoningCounts, estimated,
-                        tokensThrough, totalThrough, sumTokens, sumTotal)))
+                        tokensThrough, totalThrough, sumTokens, sumTotal, pieces)))
                 .map(rows -> {
                     if (rows.size() == 0) {
                         return null;
@@ -355,7 +363,7 @@ public class SessionStore {
      * stays as a tombstone. Answers the tombstone (also when it already was one), or null when there is no such message.
      */
     Uni<Message> redact(String tenant, String cid, long seq) {
-        return db.run(pool -> pool.preparedQuery("UPDATE chat_messages m SET content = '', metadata = '{}', reasoning = NULL,"
+        return db.run(pool -> pool.preparedQuery("UPDATE chat_messages m SET content = '', metadata = '{}', reasoning = NULL, search_doc = ''::tsvector,"
                         + " files = NULL, images = NULL, edits = m.edits + CASE WHEN m.redacted THEN 0 ELSE 1 END, redacted = true"
                         + " FROM chat_sessions s WHERE s.id = m.session_id AND s.tenant = $1 AND s.continuation_id = $2"
                         + " AND " + LIVE_S + " AND m.seq = $3 RETURNING " + qualified("m."))
@@ -415,6 +423,7 @@ public class SessionStore {
         Boolean[] estimated = new Boolean[n], redacted = new Boolean[n];
         Long[] tokensThrough = new Long[n], totalThrough = new Long[n];
         OffsetDateTime[] created = new OffsetDateTime[n];
+        String[] pieces = new String[n];
         long tokens = tokensBefore;
         long total = totalBefore;
         for (int i = 0; i < n; i++) {
@@ -436,6 +445,7 @@ public class SessionStore {
             estimated[i] = imported.tokenCountEstimated();
             redacted[i] = imported.redacted();
             created[i] = imported.createdAt();
+            pieces[i] = SearchQuery.pieces(m.content());
             tokens += m.tokenCount();
             total += m.tokenCount() + reasoningTokens[i];
             tokensThrough[i] = tokens;
@@ -443,19 +453,19 @@ public class SessionStore {
         }
         return sql.preparedQuery("INSERT INTO chat_messages (session_id, seq, role, content, metadata, tool_name, model, provider,"
                         + " input_tokens, output_tokens, files, images, reasoning, token_count, reasoning_token_count,"
-                        + " token_count_estimated, tokens_through, total_through, created_at, redacted)"
+                        + " token_count_estimated, tokens_through, total_through, created_at, redacted, search_doc)"
                         + " SELECT $1, $2 + t.ord - 1, t.role, t.content, t.metadata::jsonb, t.tool, t.model, t.provider, t.input, t.output,"
                         + " string_to_array(NULLIF(t.files, ''), ',')::uuid[], string_to_array(NULLIF(t.images, ''), ',')::uuid[],"
                         + " t.reasoning, t.tokens, t.reasoning_tokens, t.estimated, t.tokens_through, t.total_through,"
-                        + " coalesce(t.created, now()), t.redacted"
+                        + " coalesce(t.created, now()), t.redacted, " + SEARCH_DOC
                         + " FROM unnest($3::text[], $4::text[], $5::text[], $6::text[], $7::text[], $8::text[], $9::int[], $10::int[],"
                         + " $11::text[], $12::text[], $13::text[], $14::int[], $15::int[], $16::boolean[], $17::bigint[], $18::bigint[],"
-                        + " $19::timestamptz[], $20::boolean[]) WITH ORDINALITY AS t(role, content, metadata, tool, model, provider,"
-                        + " input, output, files, images, reasoning, tokens, reasoning_tokens, estimated, tokens_through, total_through,"
-                        + " created, redacted, ord)")
+                        + " $19::timestamptz[], $20::boolean[], $21::text[]) WITH ORDINALITY AS t(role, content, metadata, tool, model,"
+                        + " provider, input, output, files, images, reasoning, tokens, reasoning_tokens, estimated, tokens_through,"
+                        + " total_through, created, redacted, pieces, ord)")
                 .execute(Tuple.from(Arrays.asList(sessionId, firstSeq, roles, contents, metadata, tools, models, providers, inputs,
                         outputs, files, images, reasonings, counts, reasoningCounts, estimated, tokensThrough, totalThrough, created,
-                        redacted)))
+                        redacted, pieces)))
                 .replaceWithVoid();
     }
 
@@ -495,7 +505,7 @@ public class SessionStore {
 
     /**
      * Ranked search over the tenant's live sessions with the filters given, best first, after the cursor's (rank, id).
-     * The document expression is the index's; the rank and snippet are computed for the hits only.
+     * The rank reads the stored search_doc; the snippet is computed for the page only.
      */
     Uni<List<SearchHit>> search(String tenant, SearchQuery query, SearchFilters filters, Float afterRank, UUID afterId, int limit) {
         String words = "(CASE WHEN $2 <> '' THEN websearch_to_tsquery('english', $2) END)";
@@ -503,9 +513,9 @@ public class SessionStore {
         String statement = "WITH q AS (SELECT coalesce(" + words + " && " + pieces + ", " + words + ", " + pieces + ") AS q,"
                 + " " + words + " AS words),"
                 + " hits AS (SELECT s.continuation_id, m.id, m.seq, m.role, m.content, m.metadata::text AS metadata, m.tool_name,"
-                + " m.model, m.token_count, m.created_at, ts_rank(exai_search_document(m.content), q.q) AS rank, q.words"
+                + " m.model, m.token_count, m.created_at, ts_rank(m.search_doc, q.q) AS rank, q.words"
                 + " FROM q, chat_messages m JOIN chat_sessions s ON s.id = m.session_id"
-                + " WHERE exai_search_document(m.content) @@ q.q AND s.tenant = $1 AND " + LIVE_S
+                + " WHERE m.search_doc @@ q.q AND s.tenant = $1 AND " + LIVE_S
                 + " AND ($4::text IS NULL OR s.user_id = $4) AND ($5::text IS NULL OR s.continuation_id = $5)"
                 + " AND ($6::text IS NULL OR m.role = $6) AND ($7::text IS NULL OR m.tool_name = $7)"
                 + " AND ($8::text IS NULL OR m.model = $8) AND ($9::timestamptz IS NULL OR m.created_at >= $9)"

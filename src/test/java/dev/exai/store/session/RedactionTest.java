@@ -151,7 +151,7 @@ class RedactionTest {
              ResultSet rs = c.createStatement().executeQuery("SELECT count(*) FROM chat_messages m JOIN chat_sessions s"
                      + " ON s.id = m.session_id WHERE s.continuation_id = '" + cid + "' AND (m.content LIKE '%quokkasecret%'"
                      + " OR m.reasoning LIKE '%quokkasecret%' OR m.metadata::text LIKE '%paste%'"
-                     + " OR exai_search_document(m.content) @@ to_tsquery('simple', 'quokkasecret'))")) {
+                     + " OR m.search_doc @@ to_tsquery('simple', 'quokkasecret') OR m.search_doc @@ to_tsquery('english', 'quokkasecret'))")) {
             rs.next();
             assertThat(rs.getInt(1)).isZero();
         }

@@ -10,7 +10,10 @@ import dev.exai.store.testing.StoreTestResource;
 import io.quarkus.test.common.QuarkusTestResource;
 import io.quarkus.test.junit.QuarkusTest;
 import io.restassured.path.json.JsonPath;
+import dev.exai.store.testing.TestServers;
 import io.restassured.specification.RequestSpecification;
+import java.sql.Connection;
+import java.sql.ResultSet;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.HashSet;
@@ -164,5 +167,21 @@ class SearchApiTest {
         alpha().queryParam("q", "x").queryParam("continuation_id", "bad id").get("/messages/search").then().statusCode(400);
         alpha().queryParam("q", "x").queryParam("cursor", "bm9wZQ").get("/messages/search")
                 .then().statusCode(400).body("detail", equalTo("cursor is not one this service returned"));
+    }
+
+    @Test
+    void theServiceIndexesEachMessageExactlyAsTheMigrationFunctionDoes() throws Exception {
+        String cid = session(CHINESE, JAPANESE, ENGLISH, MIXED, "ภาษาไทยไม่มีช่องว่าง and 한국어 텍스트", "单", "", "ｶﾀｶﾅ 半角");
+        try (Connection c = TestServers.connect(StoreTestResource.database());
+             ResultSet rs = c.createStatement().executeQuery("SELECT count(*) FILTER (WHERE m.search_doc IS DISTINCT FROM"
+                     + " exai_search_document(m.content)), count(*) FROM chat_messages m JOIN chat_sessions s ON s.id = m.session_id"
+                     + " WHERE s.continuation_id = '" + cid + "'")) {
+            rs.next();
+            assertThat(rs.getInt(2)).isEqualTo(8);
+            assertThat(rs.getInt(1)).as("messages whose stored search_doc differs from exai_search_document(content)").isZero();
+        }
+        assertThat(seqs(search(cid, "ไม่มี"))).containsExactly(5);
+        assertThat(seqs(search(cid, "한국어"))).containsExactly(5);
+        assertThat(seqs(search(cid, "ｶﾀｶﾅ"))).containsExactly(8);
     }
 }
