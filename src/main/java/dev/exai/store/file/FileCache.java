@@ -7,6 +7,8 @@ import dev.exai.store.common.RedisCalls.Script;
 import dev.exai.store.common.StoreConfig;
 import io.smallrye.mutiny.Uni;
 import jakarta.enterprise.context.ApplicationScoped;
+import java.time.Duration;
+import java.time.Instant;
 import java.util.List;
 import java.util.UUID;
 
@@ -55,8 +57,17 @@ public class FileCache {
         return redis.writePrefixes().chain(prefixes -> prefixes.isEmpty()
                 ? Uni.createFrom().voidItem()
                 : redis.eval(WRITE, prefixes.stream().map(p -> key(p, tenant, id)).toList(),
-                                List.of(ttlSeconds, Integer.toString(file.providers().size()), toJson(file)))
+                                List.of(ttl(file), Integer.toString(file.providers().size()), toJson(file)))
                         .replaceWithVoid().onFailure().recoverWithNull());
+    }
+
+    /** The cache's TTL, or less for a file that expires sooner: the cache never serves an expired file. */
+    private String ttl(FileView file) {
+        if (file.expiresAt() == null) {
+            return ttlSeconds;
+        }
+        long left = Duration.between(Instant.now(), Instant.parse(file.expiresAt())).toSeconds();
+        return Long.toString(Math.max(0, Math.min(left, Long.parseLong(ttlSeconds)))); // EXPIRE 0 drops the key
     }
 
     Uni<Void> evict(String tenant, UUID id) {

@@ -23,7 +23,9 @@ import jakarta.ws.rs.core.HttpHeaders;
 import jakarta.ws.rs.core.MediaType;
 import jakarta.ws.rs.core.Response;
 import java.nio.charset.StandardCharsets;
+import java.util.Locale;
 import java.util.UUID;
+import java.util.regex.Pattern;
 import org.eclipse.microprofile.openapi.annotations.Operation;
 import org.eclipse.microprofile.openapi.annotations.tags.Tag;
 
@@ -35,6 +37,8 @@ import org.eclipse.microprofile.openapi.annotations.tags.Tag;
 @Produces(MediaType.APPLICATION_JSON)
 @Tag(name = "files")
 public class FileResource {
+
+    private static final Pattern SHA256 = Pattern.compile("[0-9a-fA-F]{64}");
 
     private final FileService files;
 
@@ -50,9 +54,10 @@ public class FileResource {
     }
 
     @GET
-    @Operation(summary = "List files, newest first, optionally of one session")
+    @Operation(summary = "List files, newest first, optionally of one session or with given content (sha256)")
     public Uni<Page<FileView>> list(@Context ContainerRequestContext request,
                                     @QueryParam("session_id") String sessionId,
+                                    @QueryParam("sha256") String sha256,
                                     @QueryParam("limit") @DefaultValue("50")
                                     @Min(value = 1, message = "limit must be between 1 and 200")
                                     @Max(value = 200, message = "limit must be between 1 and 200") int limit,
@@ -60,7 +65,10 @@ public class FileResource {
         if (sessionId != null) {
             SessionRequests.continuationId(sessionId);
         }
-        return files.list(Tenant.of(request), sessionId, limit, cursor);
+        if (sha256 != null && !SHA256.matcher(sha256).matches()) {
+            throw ProblemException.badRequest("sha256 must be 64 hexadecimal digits");
+        }
+        return files.list(Tenant.of(request), sessionId, sha256 == null ? null : sha256.toLowerCase(Locale.ROOT), limit, cursor);
     }
 
     @DELETE

@@ -97,8 +97,8 @@ public class FileService {
                 : get(tenant, id).map(cache::toJson));
     }
 
-    public Uni<Page<FileView>> list(String tenant, String sessionId, int limit, String cursor) {
-        return store.list(tenant, sessionId, limit, cursor);
+    public Uni<Page<FileView>> list(String tenant, String sessionId, String sha256, int limit, String cursor) {
+        return store.list(tenant, sessionId, sha256, limit, cursor);
     }
 
     /** Deletes the file, and its blob when no other file names the same bytes. */
@@ -113,6 +113,34 @@ public class FileService {
                                 }) : Uni.createFrom().voidItem())))
                 .call(() -> cache.evict(tenant, id))
                 .replaceWithVoid();
+    }
+
+    /**
+     * Deletes up to {@code batch} expired files (not those with a provider upload in flight), then, under each blob's
+     * lock, every blob no file names any more; answers how many files went.
+     */
+    public Uni<Integer> purgeExpired(int batch) {
+        return db.inTransaction(BLOB_BOUND, conn -> store.deleteExpired(conn, batch)
+                        .call(gone -> {
+                            Uni<Void> blobsGone = Uni.createFrom().voidItem();
+                            for (String sha : gone.stream().map(FileStore.Expired::sha256).distinct().sorted().toList()) {
+                                blobsGone = blobsGone.chain(() -> store.lockBlob(conn, sha)
+                                        .chain(() -> store.deleteBlobIfUnused(conn, sha))
+                                        .chain(unused -> unused ? blocking(() -> {
+                                            blobs.delete(sha);
+                                            return null;
+                                        }) : Uni.createFrom().voidItem()));
+                            }
+                            return blobsGone;
+                        }))
+                .call(gone -> {
+                    Uni<Void> evicted = Uni.createFrom().voidItem();
+                    for (FileStore.Expired f : gone) {
+                        evicted = evicted.chain(() -> cache.evict(f.tenant(), f.id()));
+                    }
+                    return evicted;
+                })
+                .map(List::size);
     }
 
     /** A byte range of the blob as a response entity (a path part or a stream). */
@@ -152,7 +180,6 @@ public class FileService {
         })).chain(created -> get(tenant, id).map(view -> new Stored(view, created)));
     }
 
-    /** The provider's extracted text, fetched once and then served from PostgreSQL; 404 before an upload. */
     /**
      * The tenant's files among {@code ids} (each a file id string), as a context read lists them; ids that name no
      * file of the tenant are left out, so a caller can tell which ones are unknown.
@@ -161,6 +188,10 @@ public class FileService {
         return ids.isEmpty() ? Uni.createFrom().item(List.of()) : store.referenced(tenant, ids);
     }
 
+    /**
+     * The provider's extracted text, fetched once and then served from PostgreSQL; 404 before an upload. A provider
+     * that forgot the file gets it uploaded again first, transparently.
+     */
     public Uni<String> providerText(String tenant, UUID id, String providerName) {
         ModelProviders.Provider provider = providers.named(providerName);
         return get(tenant, id)
@@ -173,7 +204,26 @@ public class FileService {
                                 conn -> store.provider(conn, id, provider.name()).chain(locked -> locked.extractedText() != null
                                         ? Uni.createFrom().item(locked.extractedText())
                                         : providers.extractedText(provider, locked.fileId())
+                                                .onFailure(ModelProviders.ForgottenFile.class)
+                                                .recoverWithUni(() -> uploadAgain(conn, tenant, id, provider)
+                                                        .chain(newId -> providers.extractedText(provider, newId)))
                                                 .call(text -> tokens.countSafely(text).chain(n -> store.saveText(conn, id, provider.name(), text, n)))))));
+    }
+
+    /**
+     * The provider forgot the file (its files expire): uploads the blob again, once, under the same lock, and keeps the
+     * new provider file id in place of the old one. Answers the new id.
+     */
+    private Uni<String> uploadAgain(SqlConnection conn, String tenant, UUID id, ModelProviders.Provider provider) {
+        return get(tenant, id)
+                .chain(file -> blocking(() -> blobs.localCopy(file.sha256()))
+                        .chain(copy -> providers.upload(provider, copy, file.filename(), file.contentType())
+                                .eventually(() -> blocking(() -> {
+                                    blobs.release(copy);
+                                    return null;
+                                }))))
+                .call(newId -> store.replaceProvider(conn, id, provider.name(), newId))
+                .call(() -> cache.evict(tenant, id));
     }
 
     /**

@@ -26,7 +26,9 @@ import java.util.UUID;
 @ApplicationScoped
 public class FileStore {
 
-    private static final String COLUMNS = "f.id, f.filename, f.content_type, f.size, f.sha256, f.session_id, f.purpose, f.created_at, "
+    /** A file that has not expired (expired ones are gone for reads at once; the purge job deletes them later). */
+    private static final String LIVE = "(f.expires_at IS NULL OR f.expires_at > now())";
+    private static final String COLUMNS = "f.id, f.filename, f.content_type, f.size, f.sha256, f.session_id, f.purpose, f.created_at, f.expires_at, "
             + "COALESCE((SELECT json_object_agg(p.provider, json_build_object('file_id', p.provider_file_id, 'uploaded_at', "
             + "to_char(p.uploaded_at AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.MS\"Z\"'))) FROM file_providers p WHERE p.file_id = f.id), '{}')::text AS providers";
     private static final TypeReference<Map<String, FileView.ProviderRef>> PROVIDERS = new TypeReference<>() {
@@ -65,15 +67,16 @@ public class FileStore {
     Uni<FileView> insert(SqlClient sql, String tenant, NewFile file) {
         return sql.preparedQuery("INSERT INTO blobs (sha256, size) VALUES ($1, $2) ON CONFLICT DO NOTHING")
                 .execute(Tuple.of(file.sha256(), file.size()))
-                .chain(() -> sql.preparedQuery("WITH f AS (INSERT INTO files (tenant, filename, content_type, size, sha256, session_id, purpose) "
-                                + "VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING *) SELECT " + COLUMNS + " FROM f")
+                .chain(() -> sql.preparedQuery("WITH f AS (INSERT INTO files (tenant, filename, content_type, size, sha256, session_id,"
+                                + " purpose, expires_at) VALUES ($1, $2, $3, $4, $5, $6, $7, now() + $8::bigint * interval '1 second')"
+                                + " RETURNING *) SELECT " + COLUMNS + " FROM f")
                         .execute(Tuple.from(Arrays.asList(tenant, file.filename(), file.contentType(), file.size(), file.sha256(),
-                                file.sessionId(), file.purpose()))))
+                                file.sessionId(), file.purpose(), file.ttlSeconds()))))
                 .map(rows -> view(rows.iterator().next()));
     }
 
     Uni<FileView> find(SqlClient sql, String tenant, UUID id) {
-        return sql.preparedQuery("SELECT " + COLUMNS + " FROM files f WHERE f.tenant = $1 AND f.id = $2")
+        return sql.preparedQuery("SELECT " + COLUMNS + " FROM files f WHERE f.tenant = $1 AND f.id = $2 AND " + LIVE)
                 .execute(Tuple.of(tenant, id))
                 .map(rows -> rows.size() == 0 ? null : view(rows.iterator().next()));
     }
@@ -82,11 +85,12 @@ public class FileStore {
         return db.run(pool -> find(pool, tenant, id));
     }
 
-    Uni<Page<FileView>> list(String tenant, String sessionId, int limit, String cursor) {
+    /** Newest first, of one session and/or one content when given; the cursor holds the last row's (created_at, id). */
+    Uni<Page<FileView>> list(String tenant, String sessionId, String sha256, int limit, String cursor) {
         KeysetPage.After after = KeysetPage.after(cursor);
-        Tuple args = Tuple.from(Arrays.asList(tenant, sessionId, after.time(), after.id(), limit + 1));
+        Tuple args = Tuple.from(Arrays.asList(tenant, sessionId, after.time(), after.id(), limit + 1, sha256));
         return db.run(pool -> pool.preparedQuery("SELECT " + COLUMNS + " FROM files f WHERE f.tenant = $1 "
-                        + "AND ($2::text IS NULL OR f.session_id = $2) "
+                        + "AND ($2::text IS NULL OR f.session_id = $2) AND ($6::text IS NULL OR f.sha256 = $6) AND " + LIVE + " "
                         + "AND ($3::timestamptz IS NULL OR (f.created_at, f.id) < ($3, $4::uuid)) "
                         + "ORDER BY f.created_at DESC, f.id DESC LIMIT $5")
                 .execute(args)
@@ -107,9 +111,32 @@ public class FileStore {
                 .map(rows -> rows.rowCount() > 0);
     }
 
+    /**
+     * Takes the (file, provider) lock for provider work, and a key-share lock on the file's row, so the expiry purge
+     * (which skips locked rows) never deletes a file, or its blob, while a provider upload of it is in flight.
+     */
     Uni<Void> lockProvider(SqlClient sql, UUID fileId, String provider) {
-        return sql.preparedQuery("SELECT pg_advisory_xact_lock(hashtextextended($1, 13))")
-                .execute(Tuple.of(fileId + ":" + provider)).replaceWithVoid();
+        return sql.preparedQuery("SELECT pg_advisory_xact_lock(hashtextextended($1, 13)) FROM files WHERE id = $2 FOR KEY SHARE")
+                .execute(Tuple.of(fileId + ":" + provider, fileId)).replaceWithVoid();
+    }
+
+    /**
+     * Deletes up to {@code batch} expired files, skipping any whose row is locked (a provider upload in flight);
+     * answers what was deleted, for the caller to remove unused blobs and cache entries.
+     */
+    Uni<List<Expired>> deleteExpired(SqlClient sql, int batch) {
+        return sql.preparedQuery("DELETE FROM files WHERE id IN (SELECT id FROM files WHERE expires_at <= now()"
+                        + " ORDER BY expires_at LIMIT $1 FOR UPDATE SKIP LOCKED) RETURNING id, tenant, sha256")
+                .execute(Tuple.of(batch))
+                .map(rows -> {
+                    List<Expired> gone = new ArrayList<>();
+                    rows.forEach(r -> gone.add(new Expired(r.getUUID("id"), r.getString("tenant"), r.getString("sha256"))));
+                    return gone;
+                });
+    }
+
+    /** A file the purge deleted. */
+    record Expired(UUID id, String tenant, String sha256) {
     }
 
     /** The provider's row for the file: its file id and extracted text (either may be null); null when none. */
@@ -129,6 +156,13 @@ public class FileStore {
                 .execute(Tuple.of(fileId, provider, providerFileId)).replaceWithVoid();
     }
 
+    /** The provider's new id for a file it had forgotten; the text it had extracted (if any) is fetched again. */
+    Uni<Void> replaceProvider(SqlClient sql, UUID fileId, String provider, String providerFileId) {
+        return sql.preparedQuery("UPDATE file_providers SET provider_file_id = $3, uploaded_at = now(), extracted_text = NULL,"
+                        + " extracted_at = NULL WHERE file_id = $1 AND provider = $2")
+                .execute(Tuple.of(fileId, provider, providerFileId)).replaceWithVoid();
+    }
+
     Uni<Void> saveText(SqlClient sql, UUID fileId, String provider, String text, int tokens) {
         return sql.preparedQuery("UPDATE file_providers SET extracted_text = $3, extracted_tokens = $4, extracted_at = now()"
                         + " WHERE file_id = $1 AND provider = $2")
@@ -140,7 +174,7 @@ public class FileStore {
         return db.run(pool -> pool.preparedQuery("SELECT f.id::text AS id, f.filename, f.content_type, f.size, f.sha256,"
                         + " (SELECT jsonb_object_agg(p.provider, p.extracted_tokens) FROM file_providers p"
                         + "   WHERE p.file_id = f.id AND p.extracted_tokens IS NOT NULL)::text AS tokens"
-                        + " FROM files f WHERE f.tenant = $1 AND f.id = ANY($2::uuid[])")
+                        + " FROM files f WHERE f.tenant = $1 AND f.id = ANY($2::uuid[]) AND " + LIVE)
                 .execute(Tuple.of(tenant, ids.stream().map(UUID::fromString).toArray(UUID[]::new)))
                 .map(rows -> {
                     List<ReferencedFile> files = new ArrayList<>();
@@ -160,7 +194,8 @@ public class FileStore {
         try {
             return new FileView(row.getUUID("id").toString(), row.getString("filename"), row.getString("content_type"),
                     row.getLong("size"), row.getString("sha256"), row.getString("session_id"), row.getString("purpose"),
-                    Times.format(row.getOffsetDateTime("created_at")), json.readValue(row.getString("providers"), PROVIDERS));
+                    Times.format(row.getOffsetDateTime("created_at")), Times.format(row.getOffsetDateTime("expires_at")),
+                    json.readValue(row.getString("providers"), PROVIDERS));
         } catch (JsonProcessingException e) {
             throw new IllegalStateException("provider map is not JSON", e);
         }

@@ -3,7 +3,10 @@ package dev.exai.store.file;
 import io.quarkus.runtime.annotations.RegisterForReflection;
 import java.util.Map;
 
-/** A file as the API shows it; {@code providers} maps a provider name to its file id and upload time. */
+/**
+ * A file as the API shows it; {@code providers} maps a provider name to its file id and upload time; {@code expiresAt}
+ * is null unless it was uploaded with a TTL.
+ */
 @RegisterForReflection // serialized by hand for the cache and the upload route
 public record FileView(
         String id,
@@ -14,6 +17,7 @@ public record FileView(
         String sessionId,
         String purpose,
         String createdAt,
+        String expiresAt,
         Map<String, ProviderRef> providers) {
 
     /** Where a provider holds the file. */

@@ -78,9 +78,14 @@ public class ModelProviders {
         });
     }
 
-    /** The provider's extracted text of a file it holds: the {@code content} field of its JSON answer, or the raw body. */
+    /**
+     * The provider's extracted text of a file it holds: the {@code content} field of its JSON answer, or the raw body.
+     * A provider that answers 404 no longer knows the file (providers expire files): {@link ForgottenFile}.
+     */
     Uni<String> extractedText(Provider provider, String providerFileId) {
-        return guarded(provider, () -> provider.api().content(provider.authorization(), providerFileId), TEXT).map(body -> {
+        return guarded(provider, () -> provider.api().content(provider.authorization(), providerFileId)
+                .onFailure(e -> e instanceof WebApplicationException web && web.getResponse().getStatus() == 404)
+                .transform(e -> new ForgottenFile(provider, providerFileId)), TEXT).map(body -> {
             try {
                 JsonNode node = json.readTree(body);
                 return node.has("content") ? node.get("content").asText() : body;
@@ -156,6 +161,14 @@ public class ModelProviders {
         }
         LOG.warnf("provider %s call failed: %s", provider.name(), e.toString());
         return badGateway(provider, "could not be reached (" + e.getClass().getSimpleName() + ")");
+    }
+
+    /** The provider answered 404 for a file id it gave us: it no longer holds the file. Not retried, not a breaker failure. */
+    static final class ForgottenFile extends ProblemException {
+        ForgottenFile(Provider provider, String providerFileId) {
+            super(502, "provider-failed", "Bad gateway", "provider " + provider.name() + " no longer knows file " + providerFileId
+                    + " (it answered 404), even after the file was uploaded to it again");
+        }
     }
 
     private static ProblemException badGateway(Provider provider, String what) {

@@ -4,5 +4,5 @@ import java.nio.file.Path;
 
 /** A completely received upload: its bytes sit in {@code upload}, not yet a blob. */
 record NewFile(String filename, String contentType, long size, String sha256, String sessionId, String purpose,
-               Path upload, String idempotencyKey) {
+               Long ttlSeconds, Path upload, String idempotencyKey) {
 }

@@ -54,6 +54,7 @@ public class UploadRoute {
     private final BlobStoreProducer blobStores;
     private final ObjectMapper json;
     private final long maxBytes;
+    private final long maxTtlSeconds;
 
     public UploadRoute(ApiKeys keys, FileService files, BlobStoreProducer blobStores, ObjectMapper json, StoreConfig config) {
         this.keys = keys;
@@ -61,6 +62,7 @@ public class UploadRoute {
         this.blobStores = blobStores;
         this.json = json;
         this.maxBytes = config.files().maxBytes();
+        this.maxTtlSeconds = config.sessions().maxTtlSeconds();
     }
 
     void install(@Observes Router router, Vertx vertx) {
@@ -280,6 +282,7 @@ public class UploadRoute {
             HttpServerRequest request = ctx.request();
             String sessionId = firstNonNull(formAttribute(request, "session_id"), request.getParam("session_id"));
             String purpose = firstNonNull(formAttribute(request, "purpose"), request.getParam("purpose"));
+            Long ttl = ttlSeconds(firstNonNull(formAttribute(request, "ttl_seconds"), request.getParam("ttl_seconds")));
             if (sessionId != null) {
                 SessionRequests.continuationId(sessionId);
             }
@@ -288,8 +291,24 @@ public class UploadRoute {
             }
             String type = ContentTypes.decide(claimedType, head, (int) Math.min(size, head.length));
             return new NewFile(cleanFilename(filename), type, size, HexFormat.of().formatHex(sha256.digest()), sessionId,
-                    purpose, path, idempotencyKey);
+                    purpose, ttl, path, idempotencyKey);
         }
+    }
+
+    /** A file's optional lifetime: whole seconds from 1 to the longest session TTL. */
+    private Long ttlSeconds(String value) {
+        if (value == null) {
+            return null;
+        }
+        try {
+            long seconds = Long.parseLong(value.strip());
+            if (seconds >= 1 && seconds <= maxTtlSeconds) {
+                return seconds;
+            }
+        } catch (NumberFormatException e) {
+            // answered below
+        }
+        throw ProblemException.badRequest("ttl_seconds must be a whole number from 1 to " + maxTtlSeconds);
     }
 
     /**
@@ -316,7 +335,8 @@ public class UploadRoute {
 
     private static String requestHash(NewFile file) {
         MessageDigest digest = sha256();
-        for (String part : new String[] {file.sha256(), file.filename(), file.contentType(), file.sessionId(), file.purpose()}) {
+        for (String part : new String[] {file.sha256(), file.filename(), file.contentType(), file.sessionId(), file.purpose(),
+                String.valueOf(file.ttlSeconds())}) {
             digest.update(String.valueOf(part).getBytes(StandardCharsets.UTF_8));
             digest.update((byte) 0);
         }

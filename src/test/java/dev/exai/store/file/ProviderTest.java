@@ -56,6 +56,23 @@ class ProviderTest {
     }
 
     @Test
+    void aProviderThatForgotTheFileGetsItAgainOnceAndTheNewIdIsKept() {
+        String id = FileApiTest.upload(FileApiTest.random(1500, 13), "forgotten.pdf");
+        String first = alpha().post("/files/" + id + "/providers/glm").then().statusCode(201).extract().path("providers.glm.file_id");
+        fake.forgetAll();
+        alpha().get("/files/" + id + "/providers/glm/content").then().statusCode(200)
+                .body("content", equalTo("text extracted from forgotten.pdf"));
+        String second = alpha().get("/files/" + id).then().statusCode(200).extract().path("providers.glm.file_id");
+        assertThat(second).isNotEqualTo(first);
+        assertThat(fake.uploads.get()).isEqualTo(2);
+        assertThat(fake.contentFetches.get()).isEqualTo(1);
+        // kept: the next read is served from PostgreSQL, the provider is not asked again
+        alpha().get("/files/" + id + "/providers/glm/content").then().statusCode(200);
+        assertThat(fake.uploads.get()).isEqualTo(2);
+        assertThat(fake.contentFetches.get()).isEqualTo(1);
+    }
+
+    @Test
     void textBeforeUploadIs404() {
         String id = FileApiTest.upload(FileApiTest.random(100, 11), "a.txt");
         alpha().get("/files/" + id + "/providers/kimi/content").then().statusCode(404).contentType("application/problem+json");

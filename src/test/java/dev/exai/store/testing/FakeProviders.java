@@ -28,6 +28,8 @@ public final class FakeProviders {
 
     private final HttpServer server;
     public final AtomicInteger uploads = new AtomicInteger();
+    /** Uploads received, counted before a slowed upload starts waiting. */
+    public final AtomicInteger uploadsStarted = new AtomicInteger();
     public final AtomicInteger contentFetches = new AtomicInteger();
     public final AtomicInteger badRequests = new AtomicInteger();
     private final AtomicInteger failuresLeft = new AtomicInteger();
@@ -74,9 +76,15 @@ public final class FakeProviders {
         this.uploadMillis = millis;
     }
 
+    /** Forgets every file it was given, as a provider does when its files expire: their content answers 404. */
+    public void forgetAll() {
+        names.clear();
+    }
+
     public void reset() {
         uploadMillis = 0;
         uploads.set(0);
+        uploadsStarted.set(0);
         contentFetches.set(0);
         badRequests.set(0);
         failuresLeft.set(0);
@@ -126,6 +134,7 @@ public final class FakeProviders {
     private void upload(HttpExchange exchange) throws IOException {
         String type = exchange.getRequestHeaders().getFirst("Content-Type");
         byte[] body = exchange.getRequestBody().readAllBytes();
+        uploadsStarted.incrementAndGet();
         if (uploadMillis > 0) {
             try {
                 Thread.sleep(uploadMillis);
