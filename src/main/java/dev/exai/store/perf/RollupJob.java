@@ -143,11 +143,13 @@ public class RollupJob {
 
     /** Recomputes one hour from its raw samples; answers the number of rows written. */
     private Uni<Long> rollHour(OffsetDateTime hour, long version) {
-        return pool.withTransaction(conn -> conn.prepare("SELECT tenant, tool, model, provider, params_hash, latency_ms, ok "
-                                + "FROM perf_samples WHERE at >= $1 AND at < $2")
+        return pool.withTransaction(conn -> conn.prepare("SELECT tenant, tool, model, provider, params_hash, latency_ms, ok, "
+                                + "tokens_in, tokens_out, error_type, ttft_ms FROM perf_samples WHERE at >= $1 AND at < $2")
                         .onItem().transformToMulti(ps -> ps.createStream(FETCH, Tuple.of(hour, hour.plusHours(1))).toMulti())
                         .collect().in(() -> new HashMap<GroupKey, Aggregate>(), (groups, row) -> groups
-                                .computeIfAbsent(key(row), k -> new Aggregate()).add(row.getDouble("latency_ms"), row.getBoolean("ok")))
+                                .computeIfAbsent(key(row), k -> new Aggregate()).add(row.getDouble("latency_ms"), row.getBoolean("ok"),
+                                        row.getInteger("tokens_in"), row.getInteger("tokens_out"), row.getString("error_type"),
+                                        row.getDouble("ttft_ms")))
                         .chain(groups -> replace(conn, "perf_hourly", hour, groups))
                         .call(() -> conn.preparedQuery("INSERT INTO perf_dirty_days (day, version) VALUES ($1, nextval('perf_dirty_version')) "
                                 + "ON CONFLICT (day) DO UPDATE SET version = EXCLUDED.version").execute(Tuple.of(hour.truncatedTo(ChronoUnit.DAYS))))
@@ -157,14 +159,13 @@ public class RollupJob {
 
     /** Rebuilds one day by merging its hourly rows; answers the number of rows written. */
     private Uni<Long> rollDay(OffsetDateTime day, long version) {
-        return pool.withTransaction(conn -> conn.preparedQuery("SELECT tenant, tool, model, provider, params_hash, count, error_count, "
-                                + "sum_ms, min_ms, max_ms, sketch FROM perf_hourly WHERE bucket_start >= $1 AND bucket_start < $2")
+        return pool.withTransaction(conn -> conn.preparedQuery("SELECT tenant, tool, model, provider, params_hash, " + Buckets.MERGED
+                                + " FROM perf_hourly WHERE bucket_start >= $1 AND bucket_start < $2")
                         .execute(Tuple.of(day, day.plusDays(1)))
                         .map(rows -> {
                             Map<GroupKey, Aggregate> groups = new HashMap<>();
                             for (Row r : rows) {
-                                groups.computeIfAbsent(key(r), k -> new Aggregate()).merge(r.getLong("count"), r.getLong("error_count"),
-                                        r.getDouble("sum_ms"), r.getDouble("min_ms"), r.getDouble("max_ms"), r.getBuffer("sketch").getBytes());
+                                Buckets.merge(groups.computeIfAbsent(key(r), k -> new Aggregate()), r);
                             }
                             return groups;
                         })
@@ -189,6 +190,14 @@ public class RollupJob {
         Double[] p95 = new Double[n];
         Double[] p99 = new Double[n];
         Buffer[] sketch = new Buffer[n];
+        Long[] tokensIn = new Long[n];
+        Long[] tokensOut = new Long[n];
+        String[] errorTypes = new String[n];
+        Long[] ttftCount = new Long[n];
+        Double[] ttft50 = new Double[n];
+        Double[] ttft95 = new Double[n];
+        Double[] ttft99 = new Double[n];
+        Buffer[] ttftSketch = new Buffer[n];
         int i = 0;
         for (Map.Entry<GroupKey, Aggregate> e : groups.entrySet()) {
             GroupKey k = e.getKey();
@@ -207,17 +216,29 @@ public class RollupJob {
             p95[i] = a.p(0.95);
             p99[i] = a.p(0.99);
             sketch[i] = Buffer.buffer(Sketches.serialize(a.sketch));
+            tokensIn[i] = a.tokensIn;
+            tokensOut[i] = a.tokensOut;
+            errorTypes[i] = Buckets.errorTypesJson(a.errorTypes);
+            ttftCount[i] = a.ttftCount;
+            ttft50[i] = a.ttftP(0.50);
+            ttft95[i] = a.ttftP(0.95);
+            ttft99[i] = a.ttftP(0.99);
+            ttftSketch[i] = a.ttftCount == 0 ? null : Buffer.buffer(Sketches.serialize(a.ttft));
             i++;
         }
         return conn.preparedQuery("DELETE FROM " + table + " WHERE bucket_start = $1").execute(Tuple.of(bucket))
                 .chain(() -> n == 0 ? Uni.createFrom().item(0L) : conn.preparedQuery("INSERT INTO " + table
                                 + " (tenant, bucket_start, tool, model, provider, params_hash, count, error_count, sum_ms, min_ms, max_ms,"
-                                + " p50_ms, p95_ms, p99_ms, sketch) SELECT t.tenant, $1, t.tool, t.model, t.provider, t.h, t.c, t.e, t.s,"
-                                + " t.mn, t.mx, t.p50, t.p95, t.p99, t.sk FROM unnest($2::text[], $3::text[], $4::text[], $5::text[], $6::text[],"
+                                + " p50_ms, p95_ms, p99_ms, sketch, tokens_in, tokens_out, error_types, ttft_count, ttft_p50_ms, ttft_p95_ms,"
+                                + " ttft_p99_ms, ttft_sketch) SELECT t.tenant, $1, t.tool, t.model, t.provider, t.h, t.c, t.e, t.s,"
+                                + " t.mn, t.mx, t.p50, t.p95, t.p99, t.sk, t.ti, t.tout, t.et::jsonb, t.tc, t.t50, t.t95, t.t99, t.tsk"
+                                + " FROM unnest($2::text[], $3::text[], $4::text[], $5::text[], $6::text[],"
                                 + " $7::int8[], $8::int8[], $9::float8[], $10::float8[], $11::float8[], $12::float8[], $13::float8[], $14::float8[],"
-                                + " $15::bytea[]) AS t(tenant, tool, model, provider, h, c, e, s, mn, mx, p50, p95, p99, sk)")
+                                + " $15::bytea[], $16::int8[], $17::int8[], $18::text[], $19::int8[], $20::float8[], $21::float8[], $22::float8[],"
+                                + " $23::bytea[]) AS t(tenant, tool, model, provider, h, c, e, s, mn, mx, p50, p95, p99, sk, ti, tout, et, tc,"
+                                + " t50, t95, t99, tsk)")
                         .execute(Tuple.from(Arrays.asList(bucket, tenant, tool, model, provider, hash, count, errors, sum, min, max,
-                                p50, p95, p99, sketch)))
+                                p50, p95, p99, sketch, tokensIn, tokensOut, errorTypes, ttftCount, ttft50, ttft95, ttft99, ttftSketch)))
                         .map(rows -> (long) rows.rowCount()));
     }
 

@@ -23,6 +23,7 @@ public class SampleRequests {
     static final int MAX_BATCH = 10_000;
     private static final int MAX_NAME = 200;
     private static final int MAX_ERROR = 4000;
+    private static final int MAX_ERROR_TYPE = 64;
 
     private final ParamsHash params;
     private final ServiceClock clock;
@@ -67,6 +68,11 @@ public class SampleRequests {
             throw ProblemException.badRequest(name + ".latency_ms is required and must be a number of 0 or more");
         }
         String error = text(node, "error", name, false, MAX_ERROR);
+        String errorType = text(node, "error_type", name, false, MAX_ERROR_TYPE);
+        JsonNode ttft = node.get("ttft_ms");
+        if (ttft != null && !ttft.isNull() && (!ttft.isNumber() || ttft.asDouble() < 0 || !Double.isFinite(ttft.asDouble()))) {
+            throw ProblemException.badRequest(name + ".ttft_ms must be a number of 0 or more");
+        }
         JsonNode ok = node.get("ok");
         if (ok != null && !ok.isNull() && !ok.isBoolean()) {
             throw ProblemException.badRequest(name + ".ok must be true or false");
@@ -96,8 +102,9 @@ public class SampleRequests {
         }
         String canonical = params.canonical(paramsNode);
         return new NewSample(at, tool, model == null ? "" : model, provider == null ? "" : provider, ParamsHash.hash(canonical),
-                canonical, latency.asDouble(), ok == null || ok.isNull() ? error == null : ok.asBoolean(), error,
-                count(node, "tokens_in", name), count(node, "tokens_out", name));
+                canonical, latency.asDouble(), ok == null || ok.isNull() ? error == null && errorType == null : ok.asBoolean(), error,
+                count(node, "tokens_in", name), count(node, "tokens_out", name), errorType,
+                ttft == null || ttft.isNull() ? null : ttft.asDouble());
     }
 
     private static String text(JsonNode node, String field, String name, boolean required, int max) {

@@ -31,9 +31,10 @@ public class SampleStore {
             + " INSERT INTO perf_dirty_hours (hour, version)"
             + " SELECT hour, nextval('perf_dirty_version') FROM (SELECT DISTINCT date_trunc('hour', a, 'UTC') AS hour FROM unnest($2::timestamptz[]) a) x"
             + " ON CONFLICT (hour) DO UPDATE SET version = EXCLUDED.version"
-            + ") INSERT INTO perf_samples (tenant, at, tool, model, provider, params_hash, latency_ms, ok, error, tokens_in, tokens_out)"
+            + ") INSERT INTO perf_samples (tenant, at, tool, model, provider, params_hash, latency_ms, ok, error, tokens_in, tokens_out,"
+            + " error_type, ttft_ms)"
             + " SELECT $1, * FROM unnest($2::timestamptz[], $3::text[], $4::text[], $12::text[], $5::text[], $6::float8[],"
-            + " $7::bool[], $8::text[], $9::int[], $10::int[])";
+            + " $7::bool[], $8::text[], $9::int[], $10::int[], $13::text[], $14::float8[])";
 
     private final Database db;
 
@@ -55,6 +56,8 @@ public class SampleStore {
         Integer[] tokensIn = new Integer[n];
         Integer[] tokensOut = new Integer[n];
         String[] params = new String[n];
+        String[] errorType = new String[n];
+        Double[] ttft = new Double[n];
         TreeSet<LocalDate> days = new TreeSet<>();
         for (int i = 0; i < n; i++) {
             NewSample s = samples.get(i);
@@ -69,9 +72,12 @@ public class SampleStore {
             tokensIn[i] = s.tokensIn();
             tokensOut[i] = s.tokensOut();
             params[i] = s.canonicalParams();
+            errorType[i] = s.errorType();
+            ttft[i] = s.ttftMs();
             days.add(s.at().withOffsetSameInstant(ZoneOffset.UTC).toLocalDate());
         }
-        Tuple args = Tuple.from(Arrays.asList(tenant, at, tool, model, hash, latency, ok, error, tokensIn, tokensOut, params, provider));
+        Tuple args = Tuple.from(Arrays.asList(tenant, at, tool, model, hash, latency, ok, error, tokensIn, tokensOut, params, provider,
+                errorType, ttft));
         Uni<Integer> insert = db.run(pool -> pool.preparedQuery(INSERT).execute(args).map(rows -> n));
         return insert.onFailure(SampleStore::missingPartition)
                 .recoverWithUni(() -> ensurePartitions(days.first(), days.last()).chain(() -> insert));

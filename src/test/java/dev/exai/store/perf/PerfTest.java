@@ -47,7 +47,29 @@ class PerfTest {
     private static final Map<String, List<Double>> DAYS = new HashMap<>();
     private static final Map<String, Integer> HOUR_ERRORS = new HashMap<>();
     private static final Map<String, Integer> DAY_ERRORS = new HashMap<>();
+    private static final Map<String, Extra> HOUR_EXTRA = new HashMap<>();
+    private static final Map<String, Extra> DAY_EXTRA = new HashMap<>();
+    private static final String[] ERROR_TYPES = {"timeout", "rate_limited", "context_length_exceeded"};
     private static OffsetDateTime firstDay;
+
+    /** The exact token sums, failed calls by type and times to first token of one bucket. */
+    private static final class Extra {
+        long tokensIn;
+        long tokensOut;
+        final Map<String, Long> errorTypes = new HashMap<>();
+        final List<Double> ttft = new ArrayList<>();
+
+        void add(int in, int out, String errorType, Double ttftMs) {
+            tokensIn += in;
+            tokensOut += out;
+            if (errorType != null) {
+                errorTypes.merge(errorType, 1L, Long::sum);
+            }
+            if (ttftMs != null) {
+                ttft.add(ttftMs);
+            }
+        }
+    }
     private static String dailyBefore;
     private static String summaryBefore;
 
@@ -70,9 +92,28 @@ class PerfTest {
             boolean ok = random.nextInt(20) != 0;
             Map<String, Object> sample = new HashMap<>(Map.of("tool", TOOL, "model", model, "provider", model.startsWith("glm") ? "zhipu" : "moonshot",
                     "latency_ms", latency, "ok", ok, "at", at.toString(), "params", Map.of("web_search", i % 4 == 0)));
+            int tokensIn = random.nextInt(4000);
+            int tokensOut = random.nextInt(800);
+            sample.put("tokens_in", tokensIn);
+            sample.put("tokens_out", tokensOut);
+            String errorType = null;
+            if (!ok) {
+                int t = random.nextInt(4); // one failed call in four reports no type: counted as "unspecified"
+                errorType = t == 3 ? "unspecified" : ERROR_TYPES[t];
+                if (t < 3) {
+                    sample.put("error_type", errorType);
+                }
+            }
+            Double ttft = null;
+            if (random.nextInt(10) < 7) { // streamed calls report a time to first token
+                ttft = Math.round(latency * (0.05 + 0.3 * random.nextDouble()) * 1000) / 1000.0;
+                sample.put("ttft_ms", ttft);
+            }
             batch.add(sample);
             String hour = model + "|" + at.truncatedTo(ChronoUnit.HOURS).toInstant();
             String day = model + "|" + at.truncatedTo(ChronoUnit.DAYS).toInstant();
+            HOUR_EXTRA.computeIfAbsent(hour, k -> new Extra()).add(tokensIn, tokensOut, errorType, ttft);
+            DAY_EXTRA.computeIfAbsent(day, k -> new Extra()).add(tokensIn, tokensOut, errorType, ttft);
             HOURS.computeIfAbsent(hour, k -> new ArrayList<>()).add(latency);
             DAYS.computeIfAbsent(day, k -> new ArrayList<>()).add(latency);
             if (!ok) {
@@ -86,8 +127,8 @@ class PerfTest {
         }
         rollupNow();
 
-        checkBuckets("hour", HOURS, HOUR_ERRORS, 3 * 24 * 4);
-        dailyBefore = checkBuckets("day", DAYS, DAY_ERRORS, 3 * 4);
+        checkBuckets("hour", HOURS, HOUR_ERRORS, HOUR_EXTRA, 3 * 24 * 4);
+        dailyBefore = checkBuckets("day", DAYS, DAY_ERRORS, DAY_EXTRA, 3 * 4);
         summaryBefore = summary();
         JsonPath sum = json(alpha().queryParam("from", firstDay.toString()).queryParam("to", firstDay.plusDays(3).toString())
                 .get("/perf/summary").then().statusCode(200).extract().asString());
@@ -102,6 +143,16 @@ class PerfTest {
             });
             Map<String, Object> item = sum.getMap("items.find { it.model == '" + model + "' && it.tool == '" + TOOL + "' }");
             assertThat(((Number) item.get("count")).intValue()).isEqualTo(all.size());
+            Extra whole = new Extra();
+            DAY_EXTRA.forEach((k, v) -> {
+                if (k.startsWith(model + "|")) {
+                    whole.tokensIn += v.tokensIn;
+                    whole.tokensOut += v.tokensOut;
+                    v.errorTypes.forEach((t, n) -> whole.errorTypes.merge(t, n, Long::sum));
+                    whole.ttft.addAll(v.ttft);
+                }
+            });
+            checkExtra(model, item, whole);
             for (double q : QUANTILES) {
                 double exact = nearestRank(all, q);
                 assertThat(((Number) item.get("p" + Math.round(q * 100) + "_ms")).doubleValue()).isCloseTo(exact, within(exact * 0.01));
@@ -211,6 +262,10 @@ class PerfTest {
         problem(alpha().body(List.of(Map.of("tool", tool, "latency_ms", 1, "at", "yesterday"))).post("/perf/samples"));
         problem(alpha().body(List.of(Map.of("tool", tool, "latency_ms", 1, "at", clock.now().minusDays(8).toString()))).post("/perf/samples"))
                 .body("detail", containsString("retention"));
+        problem(alpha().body(List.of(Map.of("tool", tool, "latency_ms", 5, "ttft_ms", -1))).post("/perf/samples"))
+                .body("detail", containsString("samples[0].ttft_ms"));
+        problem(alpha().body(List.of(Map.of("tool", tool, "latency_ms", 5, "ok", false, "error_type", "x".repeat(65)))).post("/perf/samples"))
+                .body("detail", containsString("error_type"));
         problem(alpha().queryParam("granularity", "week").get("/perf/aggregates"));
         problem(alpha().queryParam("from", "2026-11-26T10:00:00Z").queryParam("to", "2026-11-25T10:00:00Z").get("/perf/aggregates"));
         problem(alpha().queryParam("from", "not a time").get("/perf/summary"));
@@ -245,7 +300,8 @@ class PerfTest {
     }
 
     /** Checks every bucket against the exact values; answers the raw JSON. */
-    private static String checkBuckets(String granularity, Map<String, List<Double>> exact, Map<String, Integer> errors, int expectedBuckets) {
+    private static String checkBuckets(String granularity, Map<String, List<Double>> exact, Map<String, Integer> errors,
+                                       Map<String, Extra> extras, int expectedBuckets) {
         String body = fetchBuckets(granularity);
         List<Map<String, Object>> items = json(body).getList("items");
         assertThat(items).hasSize(expectedBuckets);
@@ -264,8 +320,26 @@ class PerfTest {
                 assertThat(((Number) item.get("p" + Math.round(q * 100) + "_ms")).doubleValue()).as(key + " p" + q)
                         .isCloseTo(want, within(want * 0.01));
             }
+            checkExtra(key, item, extras.get(key));
         }
         return body;
+    }
+
+    /** Token sums and failed calls by type exactly, TTFT percentiles within 1% (nearest rank), of one bucket or window. */
+    @SuppressWarnings("unchecked")
+    private static void checkExtra(String key, Map<String, Object> item, Extra exact) {
+        assertThat(((Number) item.get("tokens_in")).longValue()).as(key + " tokens_in").isEqualTo(exact.tokensIn);
+        assertThat(((Number) item.get("tokens_out")).longValue()).as(key + " tokens_out").isEqualTo(exact.tokensOut);
+        Map<String, Number> types = (Map<String, Number>) item.get("error_types");
+        Map<String, Long> got = new HashMap<>();
+        types.forEach((t, n) -> got.put(t, n.longValue()));
+        assertThat(got).as(key + " error_types").isEqualTo(exact.errorTypes);
+        assertThat(((Number) item.get("ttft_count")).intValue()).as(key + " ttft_count").isEqualTo(exact.ttft.size());
+        for (double q : QUANTILES) {
+            double want = nearestRank(exact.ttft, q);
+            assertThat(((Number) item.get("ttft_p" + Math.round(q * 100) + "_ms")).doubleValue()).as(key + " ttft p" + q)
+                    .isCloseTo(want, within(want * 0.01));
+        }
     }
 
     private static String fetchBuckets(String granularity) {
