@@ -66,6 +66,9 @@ function pixelsOf(page, selector, rgb) {
     assert.ok(cards.length >= 2, `expected a chart per group, got ${cards.length}`);
     assert.ok(await pixelsOf(page, '#charts .latency canvas', [59, 130, 246]) > 100, 'the p50 lines are not drawn');
     assert.ok(await pixelsOf(page, '#charts .volume canvas', [107, 114, 128]) > 100, 'the call-count lines are not drawn');
+    assert.ok(await pixelsOf(page, '#charts .latency canvas', [22, 163, 74]) > 50, 'the TTFT p50 line is not drawn');
+    assert.ok(await pixelsOf(page, '#charts .tokens canvas', [124, 58, 237]) > 100, 'the tokens-in lines are not drawn');
+    assert.match(await page.textContent('#charts .chart-card .errors'), /top error types: (timeout|rate_limited) \d+/);
 
     const range = await page.getAttribute('body', 'data-range');
     const summary = (await api(`/perf/summary?${range}`)).items;
@@ -75,9 +78,12 @@ function pixelsOf(page, selector, rgb) {
     for (const s of summary) {
       const row = rows.find((r) => r.tool === s.tool && r.model === s.model && r.provider === s.provider);
       assert.ok(row, `no table row for ${s.tool}/${s.model}/${s.provider}`);
-      for (const k of ['count', 'error_count', 'avg_ms', 'p50_ms', 'p95_ms', 'p99_ms', 'max_ms']) {
+      for (const k of ['count', 'error_count', 'avg_ms', 'p50_ms', 'p95_ms', 'p99_ms', 'max_ms', 'tokens_in', 'tokens_out']) {
         assert.equal(Number(row[k]), s[k], `${k} of ${s.tool}/${s.model}`);
       }
+      assert.equal(row.ttft_p50_ms, String(s.ttft_p50_ms), `ttft_p50_ms of ${s.tool}/${s.model}`);
+      const top = Object.entries(s.error_types).sort((a, b) => b[1] - a[1])[0];
+      if (top) assert.ok(row.top_errors.startsWith(`${top[0]} ${top[1]}`), `top error type of ${s.tool}/${s.model}: ${row.top_errors}`);
     }
     await page.click('#summary th[data-key=p99_ms]');
     const p99s = await page.$$eval('#summary tbody td[data-key=p99_ms]', (tds) => tds.map((td) => Number(td.dataset.value)));

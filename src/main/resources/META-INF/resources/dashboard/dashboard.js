@@ -140,8 +140,15 @@ function renderSummary() {
   const body = document.querySelector('#summary tbody');
   body.replaceChildren(...rows.map((s) => el('tr', {},
     ...['tool', 'model', 'provider'].map((k) => el('td', { 'data-key': k }, s[k] ?? '')),
-    ...[['count', 0], ['error_count', 0], ['error_rate', 1], ['avg_ms', 1], ['p50_ms', 1], ['p95_ms', 1], ['p99_ms', 1], ['max_ms', 1]]
-      .map(([k, digits]) => el('td', { class: 'num', 'data-key': k, 'data-value': String(s[k]) }, fixed(s[k], digits))))));
+    ...[['count', 0], ['error_count', 0], ['error_rate', 1], ['avg_ms', 1], ['p50_ms', 1], ['p95_ms', 1], ['p99_ms', 1], ['max_ms', 1],
+      ['ttft_p50_ms', 1], ['ttft_p95_ms', 1], ['tokens_in', 0], ['tokens_out', 0]]
+      .map(([k, digits]) => el('td', { class: 'num', 'data-key': k, 'data-value': String(s[k]) }, s[k] == null ? '–' : fixed(s[k], digits))),
+    el('td', { 'data-key': 'top_errors' }, topErrors(s.error_types)))));
+}
+
+/** The three most frequent error types of a group, "timeout 12, rate_limited 3". */
+function topErrors(types) {
+  return Object.entries(types || {}).sort((a, b) => b[1] - a[1]).slice(0, 3).map(([t, n]) => `${t} ${n}`).join(', ');
 }
 
 function sortBy(event) {
@@ -175,18 +182,32 @@ function renderCharts(buckets) {
     params.addEventListener('focus', () => explainParams(params));
     const latency = el('div', { class: 'chart latency' });
     const volume = el('div', { class: 'chart volume' });
+    const tokens = el('div', { class: 'chart tokens' });
+    const tokensIn = series.reduce((n, b) => n + b.tokens_in, 0);
+    const tokensOut = series.reduce((n, b) => n + b.tokens_out, 0);
+    const errorTypes = {};
+    series.forEach((b) => Object.entries(b.error_types || {}).forEach(([t, n]) => { errorTypes[t] = (errorTypes[t] || 0) + n; }));
     container.append(el('div', { class: 'chart-card' },
       el('h3', {}, `${first.tool} · ${first.model} · ${first.provider}`), params,
-      el('p', { class: 'totals' }, `${calls} calls, ${errors} errors (${fixed(calls ? (100 * errors) / calls : 0)} %)`),
-      latency, volume));
+      el('p', { class: 'totals' }, `${calls} calls, ${errors} errors (${fixed(calls ? (100 * errors) / calls : 0)} %)`
+        + `, ${tokensIn} tokens in, ${tokensOut} out`),
+      el('p', { class: 'errors' }, errors ? `top error types: ${topErrors(errorTypes)}` : 'no errors'),
+      latency, volume, tokens));
     const x = series.map((b) => Date.parse(b.bucket_start) / 1000);
     const width = Math.max(480, latency.clientWidth || 480);
     state.charts.push(new uPlot({
-      width, height: 200, title: 'latency (ms)',
+      width, height: 200, title: 'latency and time to first token (ms)',
       series: [{}, { label: 'p50', stroke: '#3b82f6', width: 2 }, { label: 'p95', stroke: '#d97706', width: 2 },
-        { label: 'p99', stroke: '#b3261e', width: 2 }],
+        { label: 'p99', stroke: '#b3261e', width: 2 }, { label: 'TTFT p50', stroke: '#16a34a', width: 2, dash: [6, 4] },
+        { label: 'TTFT p95', stroke: '#84cc16', width: 2, dash: [6, 4] }],
       axes: [{}, { label: 'ms' }],
-    }, [x, series.map((b) => b.p50_ms), series.map((b) => b.p95_ms), series.map((b) => b.p99_ms)], latency));
+    }, [x, series.map((b) => b.p50_ms), series.map((b) => b.p95_ms), series.map((b) => b.p99_ms),
+      series.map((b) => b.ttft_p50_ms), series.map((b) => b.ttft_p95_ms)], latency));
+    state.charts.push(new uPlot({
+      width, height: 150, title: `tokens per ${$('granularity').value}`,
+      series: [{}, { label: 'in', stroke: '#7c3aed', width: 2 }, { label: 'out', stroke: '#db2777', width: 2 }],
+      axes: [{}, { label: 'tokens' }],
+    }, [x, series.map((b) => b.tokens_in), series.map((b) => b.tokens_out)], tokens));
     state.charts.push(new uPlot({
       width, height: 150, title: 'calls and error rate',
       scales: { pct: { range: [0, 100] } },

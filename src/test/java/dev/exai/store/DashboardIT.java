@@ -13,6 +13,7 @@ import java.time.OffsetDateTime;
 import java.time.ZoneOffset;
 import java.time.temporal.ChronoUnit;
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Random;
@@ -92,9 +93,18 @@ class DashboardIT {
             for (int i = 0; i < 40; i++) {
                 OffsetDateTime at = hour.minusHours(h).plusSeconds(random.nextInt(3600));
                 boolean kimi = i % 2 == 0;
-                samples.add(Map.of("tool", "chat", "model", kimi ? "kimi-k2" : "glm-4.6", "provider", kimi ? "moonshot" : "zhipu",
-                        "latency_ms", (kimi ? 400 : 900) + random.nextInt(600) + 20 * (h % 12), "ok", random.nextInt(25) != 0,
-                        "at", at.toString(), "params", Map.of("stream", kimi)));
+                int latency = (kimi ? 400 : 900) + random.nextInt(600) + 20 * (h % 12);
+                boolean ok = random.nextInt(25) != 0;
+                Map<String, Object> sample = new HashMap<>(Map.of("tool", "chat", "model", kimi ? "kimi-k2" : "glm-4.6",
+                        "provider", kimi ? "moonshot" : "zhipu", "latency_ms", latency, "ok", ok, "at", at.toString(),
+                        "params", Map.of("stream", kimi), "tokens_in", 500 + random.nextInt(1500), "tokens_out", 50 + random.nextInt(300)));
+                if (kimi) {
+                    sample.put("ttft_ms", latency / 4); // streamed calls report their time to first token
+                }
+                if (!ok) {
+                    sample.put("error_type", i % 3 == 0 ? "rate_limited" : "timeout");
+                }
+                samples.add(sample);
             }
         }
         app.as(KEY).body(samples).post("/perf/samples").then().statusCode(202);

@@ -27,6 +27,7 @@ import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
 import java.util.List;
 import org.eclipse.microprofile.openapi.annotations.Operation;
+import org.eclipse.microprofile.openapi.annotations.responses.APIResponse;
 import org.eclipse.microprofile.openapi.annotations.tags.Tag;
 
 /** HTTP routes of a session's messages: append (one or a batch, idempotent), page through history, patch metadata, redact. */
@@ -135,6 +136,7 @@ public class MessageResource {
     @Operation(summary = "Redact a message",
             description = "Content, metadata, reasoning and file references are wiped from PostgreSQL, the cache and the search "
                     + "index; the message stays as a tombstone (redacted: true, same seq), so histories stay gapless. Idempotent.")
+    @APIResponse(responseCode = "204", description = "Redacted, now or before")
     public Uni<Response> redact(@Context ContainerRequestContext request, @PathParam("cid") String cid,
                                 @PathParam("seq") @Min(value = 1, message = "seq must be 1 or more") long seq) {
         return sessions.redact(Tenant.of(request), SessionRequests.continuationId(cid), seq)

@@ -35,6 +35,10 @@ import java.util.Map;
 import java.util.UUID;
 import java.util.function.Function;
 import org.eclipse.microprofile.openapi.annotations.Operation;
+import org.eclipse.microprofile.openapi.annotations.enums.SchemaType;
+import org.eclipse.microprofile.openapi.annotations.media.Content;
+import org.eclipse.microprofile.openapi.annotations.media.Schema;
+import org.eclipse.microprofile.openapi.annotations.responses.APIResponse;
 import org.eclipse.microprofile.openapi.annotations.tags.Tag;
 import org.jboss.resteasy.reactive.RestMulti;
 
@@ -146,6 +150,8 @@ public class SessionResource {
             description = "Line 1: {\"exai_store_export\": 1, \"session\": {...}}; then one message per line as the API shows it, "
                     + "in seq order, as of the start of the export. Streamed: memory stays flat for any length. "
                     + "Accept: text/markdown gives a readable transcript instead.")
+    @APIResponse(responseCode = "200", description = "The session as JSON lines, streamed",
+            content = @Content(mediaType = SessionTransfer.JSON_LINES, schema = @Schema(type = SchemaType.STRING)))
     public Multi<Buffer> export(@Context ContainerRequestContext request, @PathParam("cid") String cid) {
         return exported(request, cid, ".jsonl", transfer::header, transfer::line);
     }
@@ -154,6 +160,8 @@ public class SessionResource {
     @Path("/{cid}/export")
     @Produces(SessionTransfer.MARKDOWN)
     @Operation(summary = "Export a session as a Markdown transcript")
+    @APIResponse(responseCode = "200", description = "The session as a Markdown transcript, streamed",
+            content = @Content(mediaType = SessionTransfer.MARKDOWN, schema = @Schema(type = SchemaType.STRING)))
     public Multi<Buffer> exportMarkdown(@Context ContainerRequestContext request, @PathParam("cid") String cid) {
         return exported(request, cid, ".md", transfer::markdownHeader, transfer::markdown);
     }
