@@ -33,6 +33,8 @@ public class SessionService {
 
     /** How many ancestors a continuation may have. */
     static final int MAX_CHAIN_DEPTH = 20;
+    /** How many imported messages one statement inserts. */
+    private static final int IMPORT_PART = 1000;
 
     private final Database db;
     private final SessionStore store;
@@ -195,7 +197,7 @@ public class SessionService {
         List<NewMessage> messages = imported.stream().map(SessionTransfer.ImportedMessage::message).toList();
         String cid = parsed.session().continuationId();
         return checkReferences(tenant, messages, i -> "line " + (i + 2))
-                .chain(() -> Uni.createFrom().item(() -> importCounts(messages)).runSubscriptionOn(Infrastructure.getDefaultWorkerPool()))
+                .chain(() -> counted(messages))
                 .chain(counts -> db.inTransaction(conn -> {
                     Uni<Boolean> claimed = idempotencyKey == null ? Uni.createFrom().item(true)
                             : store.claimImportKey(conn, tenant, idempotencyKey, requestHash, cid);
@@ -206,19 +208,6 @@ public class SessionService {
                 // the first read re-warms the cache from PostgreSQL; keys left by an earlier session of that id go
                 .call(result -> result.replayed() ? Uni.createFrom().voidItem() : cache.evict(tenant, cid));
     }
-
-    /** Token counts of imported messages: the line's {@code token_count}, else counted; reasoning always counted. */
-    private int[][] importCounts(List<NewMessage> messages) {
-        int[][] counts = new int[2][messages.size()];
-        for (int i = 0; i < messages.size(); i++) {
-            NewMessage m = messages.get(i);
-            counts[0][i] = m.tokenCount() != null ? m.tokenCount() : tokens.count(m.content());
-            counts[1][i] = tokens.count(m.reasoning());
-        }
-        return counts;
-    }
-
-    private static final int IMPORT_PART = 1000;
 
     private Uni<StoredSession> insertImported(SqlConnection conn, String tenant, SessionTransfer.Parsed parsed, int[][] counts) {
         return store.deleteIfExpired(conn, tenant, parsed.session().continuationId())

@@ -505,12 +505,13 @@ public class SessionStore {
 
     /**
      * Ranked search over the tenant's live sessions with the filters given, best first, after the cursor's (rank, id).
-     * The rank reads the stored search_doc; the snippet is computed for the page only.
+     * The rank reads the stored search_doc; the snippet is computed for the page only. The query is MATERIALIZED so it
+     * is built once: inlined, PostgreSQL would rebuild it for every row it rechecks and ranks.
      */
     Uni<List<SearchHit>> search(String tenant, SearchQuery query, SearchFilters filters, Float afterRank, UUID afterId, int limit) {
         String words = "(CASE WHEN $2 <> '' THEN websearch_to_tsquery('english', $2) END)";
         String pieces = "(CASE WHEN $3 <> '' THEN to_tsquery('simple', $3) END)";
-        String statement = "WITH q AS (SELECT coalesce(" + words + " && " + pieces + ", " + words + ", " + pieces + ") AS q,"
+        String statement = "WITH q AS MATERIALIZED (SELECT coalesce(" + words + " && " + pieces + ", " + words + ", " + pieces + ") AS q,"
                 + " " + words + " AS words),"
                 + " hits AS (SELECT s.continuation_id, m.id, m.seq, m.role, m.content, m.metadata::text AS metadata, m.tool_name,"
                 + " m.model, m.token_count, m.created_at, ts_rank(m.search_doc, q.q) AS rank, q.words"
