@@ -7,7 +7,7 @@ from ._errors import (BadRequest, Conflict, ExaiStoreError, NotFound, ProviderFa
 from .aio import AsyncExaiStore
 from .client import ExaiStore
 
-__version__ = "0.2.0"
+__version__ = "0.3.0"
 
 __all__ = ["ExaiStore", "AsyncExaiStore", "ExaiStoreError", "BadRequest", "Unauthorized", "NotFound", "Conflict",
            "TooLarge", "Unprocessable", "ProviderFailed", "Unavailable", "__version__"]

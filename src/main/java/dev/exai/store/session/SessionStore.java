@@ -210,46 +210,10 @@ public class SessionStore {
     Uni<Appended> append(SqlClient sql, String tenant, String cid, List<NewMessage> messages, int[] tokens,
                          int[] reasoningTokens, String idempotencyKey) {
         int n = messages.size();
-        String[] roles = new String[n];
-        String[] contents = new String[n];
-        String[] metadata = new String[n];
-        String[] tools = new String[n];
-        String[] models = new String[n];
-        String[] providers = new String[n];
-        Integer[] inputs = new Integer[n];
-        Integer[] outputs = new Integer[n];
-        String[] files = new String[n];
-        String[] images = new String[n];
-        String[] reasonings = new String[n];
-        Integer[] counts = new Integer[n];
-        Integer[] reasoningCounts = new Integer[n];
+        Columns c = new Columns(messages, tokens, reasoningTokens, 0, 0);
         Boolean[] estimated = new Boolean[n];
-        Long[] tokensThrough = new Long[n];
-        Long[] totalThrough = new Long[n];
-        String[] pieces = new String[n];
-        long sumTokens = 0;
-        long sumTotal = 0;
         for (int i = 0; i < n; i++) {
-            NewMessage m = messages.get(i);
-            roles[i] = m.role();
-            contents[i] = m.content();
-            metadata[i] = m.metadata();
-            tools[i] = m.toolName();
-            models[i] = m.model();
-            providers[i] = m.provider();
-            inputs[i] = m.inputTokens();
-            outputs[i] = m.outputTokens();
-            files[i] = String.join(",", m.files());
-            images[i] = String.join(",", m.images());
-            reasonings[i] = m.reasoning();
-            pieces[i] = SearchQuery.pieces(m.content());
-            counts[i] = tokens[i];
-            reasoningCounts[i] = reasoningTokens[i];
-            estimated[i] = m.tokenCount() == null;
-            sumTokens += tokens[i];
-            sumTotal += tokens[i] + reasoningTokens[i];
-            tokensThrough[i] = sumTokens;
-            totalThrough[i] = sumTotal;
+            estimated[i] = messages.get(i).tokenCount() == null;
         }
         String statement = "WITH s AS ("
                 + " UPDATE chat_sessions SET message_count = message_count + $3, version = version + 1, updated_at = now(),"
@@ -277,9 +241,9 @@ public class SessionStore {
                 + " FROM s WHERE message_idempotency_keys.session_id = s.id AND message_idempotency_keys.key = $8"
                 + ") SELECT s.*, m.* FROM s CROSS JOIN m ORDER BY m.seq";
         return sql.preparedQuery(statement)
-                .execute(Tuple.from(Arrays.asList(tenant, cid, n, roles, contents, metadata, counts, idempotencyKey,
-                        tools, models, providers, inputs, outputs, files, images, reasonings, reasoningCounts, estimated,
-                        tokensThrough, totalThrough, sumTokens, sumTotal, pieces)))
+                .execute(Tuple.from(Arrays.asList(tenant, cid, n, c.roles, c.contents, c.metadata, c.counts, idempotencyKey,
+                        c.tools, c.models, c.providers, c.inputs, c.outputs, c.files, c.images, c.reasonings, c.reasoningCounts, estimated,
+                        c.tokensThrough, c.totalThrough, c.tokens, c.total, c.pieces)))
                 .map(rows -> {
                     if (rows.size() == 0) {
                         return null;
@@ -416,40 +380,16 @@ public class SessionStore {
     Uni<Void> insertImported(SqlClient sql, UUID sessionId, long firstSeq, List<SessionTransfer.ImportedMessage> part,
                              int[] reasoningTokens, long tokensBefore, long totalBefore) {
         int n = part.size();
-        String[] roles = new String[n], contents = new String[n], metadata = new String[n], tools = new String[n];
-        String[] models = new String[n], providers = new String[n], files = new String[n], images = new String[n];
-        String[] reasonings = new String[n];
-        Integer[] inputs = new Integer[n], outputs = new Integer[n], counts = new Integer[n], reasoningCounts = new Integer[n];
-        Boolean[] estimated = new Boolean[n], redacted = new Boolean[n];
-        Long[] tokensThrough = new Long[n], totalThrough = new Long[n];
+        List<NewMessage> messages = part.stream().map(SessionTransfer.ImportedMessage::message).toList();
+        int[] tokens = messages.stream().mapToInt(NewMessage::tokenCount).toArray();
+        Columns c = new Columns(messages, tokens, reasoningTokens, tokensBefore, totalBefore);
+        Boolean[] estimated = new Boolean[n];
+        Boolean[] redacted = new Boolean[n];
         OffsetDateTime[] created = new OffsetDateTime[n];
-        String[] pieces = new String[n];
-        long tokens = tokensBefore;
-        long total = totalBefore;
         for (int i = 0; i < n; i++) {
-            SessionTransfer.ImportedMessage imported = part.get(i);
-            NewMessage m = imported.message();
-            roles[i] = m.role();
-            contents[i] = m.content();
-            metadata[i] = m.metadata();
-            tools[i] = m.toolName();
-            models[i] = m.model();
-            providers[i] = m.provider();
-            inputs[i] = m.inputTokens();
-            outputs[i] = m.outputTokens();
-            files[i] = String.join(",", m.files());
-            images[i] = String.join(",", m.images());
-            reasonings[i] = m.reasoning();
-            counts[i] = m.tokenCount();
-            reasoningCounts[i] = reasoningTokens[i];
-            estimated[i] = imported.tokenCountEstimated();
-            redacted[i] = imported.redacted();
-            created[i] = imported.createdAt();
-            pieces[i] = SearchQuery.pieces(m.content());
-            tokens += m.tokenCount();
-            total += m.tokenCount() + reasoningTokens[i];
-            tokensThrough[i] = tokens;
-            totalThrough[i] = total;
+            estimated[i] = part.get(i).tokenCountEstimated();
+            redacted[i] = part.get(i).redacted();
+            created[i] = part.get(i).createdAt();
         }
         return sql.preparedQuery("INSERT INTO chat_messages (session_id, seq, role, content, metadata, tool_name, model, provider,"
                         + " input_tokens, output_tokens, files, images, reasoning, token_count, reasoning_token_count,"
@@ -463,10 +403,79 @@ public class SessionStore {
                         + " $19::timestamptz[], $20::boolean[], $21::text[]) WITH ORDINALITY AS t(role, content, metadata, tool, model,"
                         + " provider, input, output, files, images, reasoning, tokens, reasoning_tokens, estimated, tokens_through,"
                         + " total_through, created, redacted, pieces, ord)")
-                .execute(Tuple.from(Arrays.asList(sessionId, firstSeq, roles, contents, metadata, tools, models, providers, inputs,
-                        outputs, files, images, reasonings, counts, reasoningCounts, estimated, tokensThrough, totalThrough, created,
-                        redacted, pieces)))
+                .execute(Tuple.from(Arrays.asList(sessionId, firstSeq, c.roles, c.contents, c.metadata, c.tools, c.models, c.providers,
+                        c.inputs, c.outputs, c.files, c.images, c.reasonings, c.counts, c.reasoningCounts, estimated, c.tokensThrough,
+                        c.totalThrough, created, redacted, c.pieces)))
                 .replaceWithVoid();
+    }
+
+    /**
+     * A batch of messages as the column arrays an {@code unnest} insert takes, with the running token sums continued
+     * from {@code tokensBefore} and {@code totalBefore} (with reasoning); {@code tokens} and {@code total} end where the
+     * batch does.
+     */
+    private static final class Columns {
+        final String[] roles;
+        final String[] contents;
+        final String[] metadata;
+        final String[] tools;
+        final String[] models;
+        final String[] providers;
+        final Integer[] inputs;
+        final Integer[] outputs;
+        final String[] files;
+        final String[] images;
+        final String[] reasonings;
+        final String[] pieces;
+        final Integer[] counts;
+        final Integer[] reasoningCounts;
+        final Long[] tokensThrough;
+        final Long[] totalThrough;
+        long tokens;
+        long total;
+
+        Columns(List<NewMessage> messages, int[] tokenCounts, int[] reasoningTokens, long tokensBefore, long totalBefore) {
+            int n = messages.size();
+            roles = new String[n];
+            contents = new String[n];
+            metadata = new String[n];
+            tools = new String[n];
+            models = new String[n];
+            providers = new String[n];
+            inputs = new Integer[n];
+            outputs = new Integer[n];
+            files = new String[n];
+            images = new String[n];
+            reasonings = new String[n];
+            pieces = new String[n];
+            counts = new Integer[n];
+            reasoningCounts = new Integer[n];
+            tokensThrough = new Long[n];
+            totalThrough = new Long[n];
+            tokens = tokensBefore;
+            total = totalBefore;
+            for (int i = 0; i < n; i++) {
+                NewMessage m = messages.get(i);
+                roles[i] = m.role();
+                contents[i] = m.content();
+                metadata[i] = m.metadata();
+                tools[i] = m.toolName();
+                models[i] = m.model();
+                providers[i] = m.provider();
+                inputs[i] = m.inputTokens();
+                outputs[i] = m.outputTokens();
+                files[i] = String.join(",", m.files());
+                images[i] = String.join(",", m.images());
+                reasonings[i] = m.reasoning();
+                pieces[i] = SearchQuery.pieces(m.content());
+                counts[i] = tokenCounts[i];
+                reasoningCounts[i] = reasoningTokens[i];
+                tokens += tokenCounts[i];
+                total += tokenCounts[i] + reasoningTokens[i];
+                tokensThrough[i] = tokens;
+                totalThrough[i] = total;
+            }
+        }
     }
 
     /** Sets an imported session's counts once its messages are in; answers the session as stored. */
