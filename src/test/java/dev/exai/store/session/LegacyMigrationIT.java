@@ -44,7 +44,7 @@ class LegacyMigrationIT {
 
             try (var c = TestServers.connect(database);
                  ResultSet rs = c.createStatement().executeQuery("SELECT version, count(*) FROM flyway_schema_history "
-                         + "WHERE success AND version IS NOT NULL GROUP BY version ORDER BY version")) {
+                         + "WHERE success AND version IS NOT NULL GROUP BY version ORDER BY version::numeric")) {
                 StringBuilder versions = new StringBuilder();
                 while (rs.next()) {
                     versions.append(rs.getString(1)).append('x').append(rs.getInt(2)).append(' ');
