@@ -3,6 +3,8 @@ package dev.exai.store.session;
 import com.fasterxml.jackson.annotation.JsonIgnore;
 import com.fasterxml.jackson.annotation.JsonRawValue;
 import io.quarkus.runtime.annotations.RegisterForReflection;
+import org.eclipse.microprofile.openapi.annotations.enums.SchemaType;
+import org.eclipse.microprofile.openapi.annotations.media.Schema;
 import java.util.List;
 
 /**
@@ -18,7 +20,7 @@ public record Message(
         long seq,
         String role,
         String content,
-        @JsonRawValue String metadata,
+        @JsonRawValue @Schema(type = SchemaType.OBJECT, description = "a JSON object") String metadata,
         String toolName,
         String model,
         String provider,

@@ -2,6 +2,8 @@ package dev.exai.store.session;
 
 import com.fasterxml.jackson.annotation.JsonRawValue;
 import io.quarkus.runtime.annotations.RegisterForReflection;
+import org.eclipse.microprofile.openapi.annotations.enums.SchemaType;
+import org.eclipse.microprofile.openapi.annotations.media.Schema;
 
 /**
  * A message found by search, with the session it belongs to, its rank and a snippet: an excerpt of its content with
@@ -14,7 +16,7 @@ public record SearchHit(
         long seq,
         String role,
         String content,
-        @JsonRawValue String metadata,
+        @JsonRawValue @Schema(type = SchemaType.OBJECT, description = "a JSON object") String metadata,
         String toolName,
         String model,
         Integer tokenCount,

@@ -2,6 +2,8 @@ package dev.exai.store.session;
 
 import com.fasterxml.jackson.annotation.JsonRawValue;
 import io.quarkus.runtime.annotations.RegisterForReflection;
+import org.eclipse.microprofile.openapi.annotations.enums.SchemaType;
+import org.eclipse.microprofile.openapi.annotations.media.Schema;
 
 /**
  * A session as the API shows it; {@code metadata} is the stored JSON text, written out as-is. A continuation names
@@ -13,7 +15,7 @@ public record Session(
         String continuationId,
         String userId,
         String title,
-        @JsonRawValue String metadata,
+        @JsonRawValue @Schema(type = SchemaType.OBJECT, description = "a JSON object") String metadata,
         int messageCount,
         String createdAt,
         String updatedAt,

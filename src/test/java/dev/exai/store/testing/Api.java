@@ -2,6 +2,11 @@ package dev.exai.store.testing;
 
 import static io.restassured.RestAssured.given;
 
+import com.atlassian.oai.validator.OpenApiInteractionValidator;
+import com.atlassian.oai.validator.report.LevelResolver;
+import com.atlassian.oai.validator.report.ValidationReport;
+import com.atlassian.oai.validator.restassured.OpenApiValidationFilter;
+
 import io.restassured.config.HttpClientConfig;
 import io.restassured.config.RestAssuredConfig;
 import io.restassured.http.ContentType;
@@ -31,7 +36,27 @@ public final class Api {
     }
 
     public static RequestSpecification as(String key) {
-        return given().header("Authorization", "Bearer " + key).contentType(ContentType.JSON);
+        return given().header("Authorization", "Bearer " + key).contentType(ContentType.JSON).filter(contract());
+    }
+
+    private static OpenApiValidationFilter contract;
+
+    /**
+     * Checks every answer these requests get against the OpenAPI document the service under test serves: a status,
+     * content type or body the document does not describe fails the test that got it. Requests are checked too, but
+     * only reported (logged): the suites send invalid requests on purpose, to see the service refuse them.
+     */
+    private static synchronized OpenApiValidationFilter contract() {
+        if (contract == null) {
+            String document = given().get("/q/openapi").then().statusCode(200).extract().asString();
+            contract = new OpenApiValidationFilter(OpenApiInteractionValidator.createForInlineApiSpecification(document)
+                    .withLevelResolver(LevelResolver.create()
+                            .withLevel("validation.request", ValidationReport.Level.INFO)
+                            .withLevel("validation.response", ValidationReport.Level.ERROR)
+                            .build())
+                    .build());
+        }
+        return contract;
     }
 
     /** A client that gives up after {@code millis}: a service that hangs fails the request, not the test run. */
