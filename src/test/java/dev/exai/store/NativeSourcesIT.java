@@ -42,6 +42,7 @@ class NativeSourcesIT {
             "dev.exai.store.common.KeysetPage$After",
             "dev.exai.store.common.RedisCalls$Script",
             "dev.exai.store.file.FileService$Stored",
+            "dev.exai.store.file.FileStore$Expired",
             "dev.exai.store.file.FileStore$KeyUse",
             "dev.exai.store.file.FileStore$ProviderRow",
             "dev.exai.store.file.ModelProviders$Provider",
@@ -59,11 +60,17 @@ class NativeSourcesIT {
             "dev.exai.store.session.SessionService$ChainPage",
             "dev.exai.store.session.SessionService$Created",
             "dev.exai.store.session.SessionService$History",
+            "dev.exai.store.session.SessionService$Imported",
             "dev.exai.store.session.SessionService$SessionPatch",
             "dev.exai.store.session.SessionService$StoredCreated",
             "dev.exai.store.session.SessionStore$Appended",
             "dev.exai.store.session.SessionStore$ChainLink",
+            "dev.exai.store.session.SessionStore$SearchFilters",
+            "dev.exai.store.session.SessionStore$SessionFilters",
+            "dev.exai.store.session.SessionStore$UsedImportKey",
             "dev.exai.store.session.SessionStore$UsedKey",
+            "dev.exai.store.session.SessionTransfer$ImportedMessage",
+            "dev.exai.store.session.SessionTransfer$Parsed",
             "dev.exai.store.session.StoredSession");
 
     private static final Path SOURCES = Path.of("target", "native-sources");
