@@ -215,18 +215,19 @@ public class SessionService {
                 .onItem().ifNull().failWith(() -> ProblemException.conflict(
                         "a session with continuation_id " + parsed.session().continuationId() + " already exists"))
                 .chain(session -> {
-                    List<SessionTransfer.ImportedMessage> all = withCounts(parsed.messages(), counts[0]);
+                    List<SessionTransfer.ImportedMessage> all = parsed.messages();
                     Uni<Void> written = Uni.createFrom().voidItem();
                     long tokensBefore = 0;
                     long totalBefore = 0;
                     for (int from = 0; from < all.size(); from += IMPORT_PART) {
                         int to = Math.min(all.size(), from + IMPORT_PART);
                         List<SessionTransfer.ImportedMessage> part = all.subList(from, to);
+                        int[] tokens = Arrays.copyOfRange(counts[0], from, to);
                         int[] reasoning = Arrays.copyOfRange(counts[1], from, to);
                         long firstSeq = from + 1;
                         long tb = tokensBefore;
                         long ttb = totalBefore;
-                        written = written.chain(() -> store.insertImported(conn, session.id(), firstSeq, part, reasoning, tb, ttb));
+                        written = written.chain(() -> store.insertImported(conn, session.id(), firstSeq, part, tokens, reasoning, tb, ttb));
                         for (int i = from; i < to; i++) {
                             tokensBefore += counts[0][i];
                             totalBefore += counts[0][i] + counts[1][i];
@@ -236,19 +237,6 @@ public class SessionService {
                     long reasoningTotal = totalBefore - tokensBefore;
                     return written.chain(() -> store.finishImport(conn, session.id(), all.size(), tokensTotal, reasoningTotal));
                 });
-    }
-
-    /** The imported messages with the token counts to store in place of the ones they carried (or lacked). */
-    private static List<SessionTransfer.ImportedMessage> withCounts(List<SessionTransfer.ImportedMessage> messages, int[] counts) {
-        List<SessionTransfer.ImportedMessage> counted = new ArrayList<>(messages.size());
-        for (int i = 0; i < messages.size(); i++) {
-            SessionTransfer.ImportedMessage im = messages.get(i);
-            NewMessage m = im.message();
-            counted.add(new SessionTransfer.ImportedMessage(new NewMessage(m.role(), m.content(), m.metadata(), m.toolName(), m.model(),
-                    m.provider(), m.inputTokens(), m.outputTokens(), m.files(), m.images(), m.reasoning(), counts[i]),
-                    im.createdAt(), im.tokenCountEstimated(), im.redacted()));
-        }
-        return counted;
     }
 
     private Uni<Imported> replayImport(SqlConnection conn, String tenant, String key, byte[] requestHash) {

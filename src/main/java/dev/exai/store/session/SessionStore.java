@@ -374,14 +374,14 @@ public class SessionStore {
     }
 
     /**
-     * Inserts imported messages {@code firstSeq..} with their own times, counts and redaction flags, and the running
+     * Inserts imported messages {@code firstSeq..} with their own times, flags and the token counts to store ({@code tokens},
+     * {@code reasoningTokens}), and the running
      * token sums from {@code tokensBefore}/{@code totalBefore}; the caller sets the session's counts afterwards.
      */
     Uni<Void> insertImported(SqlClient sql, UUID sessionId, long firstSeq, List<SessionTransfer.ImportedMessage> part,
-                             int[] reasoningTokens, long tokensBefore, long totalBefore) {
+                             int[] tokens, int[] reasoningTokens, long tokensBefore, long totalBefore) {
         int n = part.size();
         List<NewMessage> messages = part.stream().map(SessionTransfer.ImportedMessage::message).toList();
-        int[] tokens = messages.stream().mapToInt(NewMessage::tokenCount).toArray();
         Columns c = new Columns(messages, tokens, reasoningTokens, tokensBefore, totalBefore);
         Boolean[] estimated = new Boolean[n];
         Boolean[] redacted = new Boolean[n];
