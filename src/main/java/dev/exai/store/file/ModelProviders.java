@@ -127,8 +127,16 @@ public class ModelProviders {
             int status = web.getResponse().getStatus();
             return status == 429 || status >= 500;
         }
-        return e instanceof ProviderTimeout || e instanceof java.net.ConnectException
+        return timedOut(e) || e instanceof java.net.ConnectException
                 || e instanceof io.vertx.core.VertxException;
+    }
+
+    /**
+     * An attempt that ran out of time: our bound on it, or the HTTP client's own read timeout (the same length, so
+     * either may fire first; Vert.x's is a {@link java.util.concurrent.TimeoutException}).
+     */
+    private static boolean timedOut(Throwable e) {
+        return e instanceof ProviderTimeout || e instanceof java.util.concurrent.TimeoutException;
     }
 
     private static Duration retryAfter(Throwable e) {
@@ -153,7 +161,7 @@ public class ModelProviders {
         if (e instanceof WebApplicationException web) {
             return badGateway(provider, "answered HTTP " + web.getResponse().getStatus());
         }
-        if (e instanceof ProviderTimeout) {
+        if (timedOut(e)) {
             return badGateway(provider, "did not answer within " + timeout.toMillis() + " ms");
         }
         if (e instanceof CircuitBreakerOpenException) {
