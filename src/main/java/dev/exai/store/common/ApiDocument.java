@@ -2,6 +2,7 @@ package dev.exai.store.common;
 
 import java.util.List;
 import java.util.Map;
+import java.util.TreeMap;
 import org.eclipse.microprofile.openapi.OASFactory;
 import org.eclipse.microprofile.openapi.OASFilter;
 import org.eclipse.microprofile.openapi.models.OpenAPI;
@@ -25,6 +26,8 @@ import org.eclipse.microprofile.openapi.models.responses.APIResponses;
 public class ApiDocument implements OASFilter {
 
     private static final String PROBLEM_REF = "#/components/schemas/Problem";
+    /** Marks the hand-written schemas of META-INF/openapi.yaml, whose nullability is as written. */
+    private static final String EXACT = "x-exact";
 
     /** Success statuses of routes that answer something other than a plain 200. */
     private static final Map<String, List<String>> SUCCESS = Map.ofEntries(
@@ -55,6 +58,32 @@ public class ApiDocument implements OASFilter {
                     "413", "The file is larger than the provider accepts")),
             Map.entry("FileResource_providerText", Map.of("502", "The provider failed, timed out or is not configured")));
 
+    /** The schema (in META-INF/openapi.yaml) of the JSON body a route reads by hand. */
+    private static final Map<String, String> REQUEST_BODIES = Map.ofEntries(
+            Map.entry("SessionResource_create", "NewSession"),
+            Map.entry("SessionResource_getOrCreate", "NewSession"),
+            Map.entry("SessionResource_fork", "ForkRequest"),
+            Map.entry("SessionResource_patch", "SessionPatch"),
+            Map.entry("MessageResource_append", "AppendBody"),
+            Map.entry("MessageResource_patch", "MessagePatch"),
+            Map.entry("PerfResource_ingest", "SampleBody"));
+
+    /** The schema of the JSON a route's success answers carry, where the code builds it by hand. */
+    private static final Map<String, String> RESPONSE_BODIES = Map.ofEntries(
+            Map.entry("SessionResource_create", "Session"),
+            Map.entry("SessionResource_getOrCreate", "Session"),
+            Map.entry("SessionResource_get", "Session"),
+            Map.entry("SessionResource_fork", "Session"),
+            Map.entry("SessionResource_importSession", "Session"),
+            Map.entry("SessionResource_context", "Context"),
+            Map.entry("MessageResource_append", "AppendResult"),
+            Map.entry("MessageResource_history", "MessagePage"),
+            Map.entry("MessageResource_patch", "Message"),
+            Map.entry("FileResource_get", "FileView"),
+            Map.entry("FileResource_toProvider", "FileView"),
+            Map.entry("PerfResource_ingest", "Accepted"),
+            Map.entry("PerfResource_params", "ParamsView"));
+
     /** Headers of success answers. */
     private static final Map<String, Map<String, String>> HEADERS = Map.ofEntries(
             Map.entry("SessionResource_create", Map.of("Location", "The new session")),
@@ -79,10 +108,15 @@ public class ApiDocument implements OASFilter {
                 .addProperty("detail", string("What went wrong with this request, naming the offending input"))
                 .addProperty("instance", string("Unused; null")));
         openAPI.getComponents().getSchemas().forEach((name, schema) -> {
-            if (!name.equals("Problem") && schema.getProperties() != null) {
+            if (schema.getExtensions() != null && schema.getExtensions().containsKey(EXACT)) {
+                schema.removeExtension(EXACT);
+            } else if (!name.equals("Problem") && schema.getProperties() != null) {
                 schema.getProperties().values().forEach(ApiDocument::nullable);
             }
         });
+        // the JsonNode parameters' generated schemas, replaced by REQUEST_BODIES
+        openAPI.getComponents().removeSchema("JsonNode");
+        openAPI.getComponents().removeSchema("JsonNodeType");
         if (openAPI.getPaths() == null) {
             return;
         }
@@ -112,7 +146,24 @@ public class ApiDocument implements OASFilter {
                 }
             }
         }
-        HEADERS.getOrDefault(id, Map.of()).forEach((name, description) -> {
+        String requestSchema = REQUEST_BODIES.get(id);
+        if (requestSchema != null) {
+            operation.getRequestBody().getContent().getMediaTypes().values()
+                    .forEach(media -> media.schema(ref(requestSchema)));
+        }
+        String responseSchema = RESPONSE_BODIES.get(id);
+        responses.getAPIResponses().forEach((status, response) -> {
+            if (status.startsWith("2") && response.getContent() != null) {
+                response.getContent().getMediaTypes().forEach((type, media) -> {
+                    if (responseSchema != null) {
+                        media.schema(ref(responseSchema));
+                    } else if (media.getSchema() == null && type.equals("*/*")) {
+                        media.schema(OASFactory.createSchema().type(List.of(Schema.SchemaType.STRING)).format("binary"));
+                    }
+                });
+            }
+        });
+        new TreeMap<>(HEADERS.getOrDefault(id, Map.of())).forEach((name, description) -> {
             Header header = OASFactory.createHeader().description(description).schema(string(null));
             responses.getAPIResponses().forEach((status, response) -> {
                 if (status.startsWith("2") && !status.equals("204")) {
@@ -131,6 +182,8 @@ public class ApiDocument implements OASFilter {
             problem(responses, "415", "The body's content type is not one this route takes");
         }
         ERRORS.getOrDefault(id, Map.of()).forEach((status, description) -> problem(responses, status, description));
+        // in status order: readable, and a generated client takes its Accept header from the first JSON answer
+        responses.setAPIResponses(new TreeMap<>(responses.getAPIResponses()));
     }
 
     /**
@@ -163,6 +216,10 @@ public class ApiDocument implements OASFilter {
             case "304" -> "Not modified (If-None-Match matched the ETag)";
             default -> "OK";
         };
+    }
+
+    private static Schema ref(String schema) {
+        return OASFactory.createSchema().ref("#/components/schemas/" + schema);
     }
 
     private static Schema string(String description) {

@@ -73,6 +73,7 @@ public class FileResource {
 
     @DELETE
     @Path("/{id}")
+    @Produces(MediaType.WILDCARD) // no body to negotiate: any Accept is fine (a generated client sends its error type)
     @Operation(summary = "Delete a file; its bytes go when no other file has the same")
     public Uni<Response> delete(@Context ContainerRequestContext request, @PathParam("id") String id) {
         return files.delete(Tenant.of(request), fileId(id)).map(done -> Response.noContent().build());

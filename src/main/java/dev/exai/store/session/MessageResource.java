@@ -137,6 +137,7 @@ public class MessageResource {
             description = "Content, metadata, reasoning and file references are wiped from PostgreSQL, the cache and the search "
                     + "index; the message stays as a tombstone (redacted: true, same seq), so histories stay gapless. Idempotent.")
     @APIResponse(responseCode = "204", description = "Redacted, now or before")
+    @Produces(MediaType.WILDCARD) // no body to negotiate: any Accept is fine (a generated client sends its error type)
     public Uni<Response> redact(@Context ContainerRequestContext request, @PathParam("cid") String cid,
                                 @PathParam("seq") @Min(value = 1, message = "seq must be 1 or more") long seq) {
         return sessions.redact(Tenant.of(request), SessionRequests.continuationId(cid), seq)

@@ -121,6 +121,7 @@ public class SessionResource {
 
     @DELETE
     @Path("/{cid}")
+    @Produces(MediaType.WILDCARD) // no body to negotiate: any Accept is fine (a generated client sends its error type)
     @Operation(summary = "Delete a session and all its messages",
             description = "409 naming the sessions that continue it, unless cascade=true, which deletes them too.")
     public Uni<Response> delete(@Context ContainerRequestContext request, @PathParam("cid") String cid,
