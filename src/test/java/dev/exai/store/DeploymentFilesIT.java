@@ -18,9 +18,9 @@ import org.junit.jupiter.api.Test;
 
 /**
  * The deployment files agree with the service: the generated Kubernetes manifest probes the health endpoints on
- * the HTTP port and takes keys from a Secret; the compose file wires the same variables, volumes and health
- * checks; and every variable the service reads is listed in .env.docker.example (derived from the configuration
- * mapping, not kept by hand).
+ * the HTTP port, takes keys from a Secret and keeps files on a PersistentVolumeClaim; the compose file keeps what
+ * its real run in .ci/containers/run cannot check; and every variable the service reads is listed in
+ * .env.docker.example (derived from the configuration mapping, not kept by hand).
  */
 class DeploymentFilesIT {
 
@@ -43,23 +43,35 @@ class DeploymentFilesIT {
         assertThat(container.at("/resources/limits/memory").asText()).isNotEmpty();
         assertThat(container.path("envFrom").toString()).contains("secretRef").contains("exai-store");
         assertThat(deployment.at("/spec/template/spec/initContainers").isMissingNode()).as("migrations run in the service").isTrue();
+        // uploaded files outlive the pod: the files directory is a mounted PersistentVolumeClaim that the manifest declares
+        JsonNode mount = container.path("volumeMounts").get(0);
+        assertThat(mount.path("mountPath").asText()).isEqualTo("/data/files");
+        assertThat(container.path("env").toString()).contains("EXAI_STORE_FILES_DIR").contains("/data/files");
+        JsonNode volume = deployment.at("/spec/template/spec/volumes/0");
+        assertThat(volume.path("name").asText()).isEqualTo(mount.path("name").asText());
+        String claim = volume.at("/persistentVolumeClaim/claimName").asText();
+        assertThat(documents).anySatisfy(d -> {
+            assertThat(d.path("kind").asText()).isEqualTo("PersistentVolumeClaim");
+            assertThat(d.at("/metadata/name").asText()).isEqualTo(claim);
+        });
+        assertThat(deployment.at("/spec/template/spec/securityContext/fsGroup").asInt()).as("the claim is writable to the non-root user").isEqualTo(185);
+        assertThat(deployment.at("/spec/strategy/type").asText()).as("a ReadWriteOnce claim needs Recreate").isEqualTo("Recreate");
         JsonNode service = documents.stream().filter(d -> d.path("kind").asText().equals("Service")).findFirst().orElseThrow();
         assertThat(service.at("/spec/ports/0/targetPort").asInt()).isEqualTo(8080);
     }
 
+    /**
+     * What the real compose run (.ci/containers/run) cannot see: podman-compose ignores the health conditions of
+     * depends_on and the memory limits, and Redis's fsync and snapshot settings only show after a crash.
+     */
     @Test
-    void composeWiresTheServiceToItsStoresWithHealthChecksAndVolumes() throws Exception {
+    void composeKeepsWhatTheRealRunCannotCheck() throws Exception {
         JsonNode compose = YAML.readTree(Path.of("docker", "docker-compose.yml").toFile());
         JsonNode store = compose.at("/services/exai-store");
-        assertThat(store.at("/healthcheck/test").toString()).contains("/q/health/ready");
         assertThat(store.at("/depends_on/postgres/condition").asText()).isEqualTo("service_healthy");
         assertThat(store.at("/depends_on/redis/condition").asText()).isEqualTo("service_healthy");
-        assertThat(store.path("volumes").toString()).contains("/data/files");
-        assertThat(store.at("/environment/EXAI_STORE_FILES_DIR").asText()).isEqualTo("/data/files");
-        assertThat(store.at("/ports/0").asText()).endsWith(":8080");
-        assertThat(store.path("mem_limit").asText()).isNotEmpty();
-        assertThat(compose.at("/services/redis/command").toString()).contains("redis.conf");
-        assertThat(Files.readString(Path.of("docker", "redis.conf"))).contains("appendonly yes").contains("appendfsync everysec").contains("save ");
+        compose.path("services").forEach(service -> assertThat(service.path("mem_limit").asText()).isNotEmpty());
+        assertThat(Files.readString(Path.of("docker", "redis.conf"))).contains("appendfsync everysec").contains("save ");
         Set<String> example = exampleVariables();
         store.path("environment").fieldNames().forEachRemaining(name -> assertThat(example).as("compose sets " + name).contains(name));
     }
