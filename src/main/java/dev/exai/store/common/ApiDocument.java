@@ -45,13 +45,18 @@ public class ApiDocument implements OASFilter {
 
     /** Error statuses beyond the shared ones, with what they mean there. */
     private static final Map<String, Map<String, String>> ERRORS = Map.ofEntries(
-            Map.entry("SessionResource_create", Map.of("409", "A session with that continuation_id exists")),
-            Map.entry("SessionResource_fork", Map.of("409", "A session with the new continuation_id exists")),
-            Map.entry("SessionResource_importSession", Map.of("409", "A session with that continuation_id exists",
-                    "422", "Idempotency-Key reused with another body")),
+            Map.entry("SessionResource_create", Map.of("409", "A session with that continuation_id exists, or the tenant "
+                    + "holds its limit of sessions")),
+            Map.entry("SessionResource_fork", Map.of("409", "A session with the new continuation_id exists, or the tenant "
+                    + "holds its limit of sessions")),
+            Map.entry("SessionResource_importSession", Map.of("409", "A session with that continuation_id exists, or the "
+                    + "tenant holds its limit of sessions", "422", "Idempotency-Key reused with another body",
+                    "507", "The tenant stores its limit of bytes")),
+            Map.entry("SessionResource_getOrCreate", Map.of("409", "The tenant holds its limit of sessions")),
             Map.entry("SessionResource_delete", Map.of("409", "Other sessions continue this one (use cascade=true)")),
-            Map.entry("MessageResource_append", Map.of("409", "The session's turn cap has no room for these messages",
-                    "422", "Idempotency-Key reused with another body")),
+            Map.entry("MessageResource_append", Map.of("409", "The session's turn cap has no room for these messages, or "
+                    + "create=true and the tenant holds its limit of sessions", "422", "Idempotency-Key reused with another body",
+                    "507", "The tenant stores its limit of bytes")),
             Map.entry("MessageResource_patch", Map.of("409", "The message is redacted")),
             Map.entry("FileResource_content", Map.of("416", "The range is outside the file")),
             Map.entry("FileResource_toProvider", Map.of("502", "The provider failed, timed out or is not configured",
@@ -173,6 +178,7 @@ public class ApiDocument implements OASFilter {
         });
         problem(responses, "400", "Bad input: the detail names it");
         problem(responses, "401", "Missing or wrong API key");
+        problem(responses, "429", "The tenant is over its request rate; Retry-After says when to come back");
         problem(responses, "503", "PostgreSQL is unavailable; retry later");
         if (path.contains("{")) {
             problem(responses, "404", "Not found (another tenant's objects answer 404 too)");

@@ -10,12 +10,14 @@ import io.vertx.sqlclient.ClosedConnectionException;
 import jakarta.enterprise.context.ApplicationScoped;
 import java.net.ConnectException;
 import java.time.Duration;
+import java.time.Instant;
 import java.util.function.Function;
 import org.jboss.logging.Logger;
 
 /**
  * The PostgreSQL pool with the service's failure policy applied once: every unit of work is bounded by
- * {@code exai-store.db.timeout}, and a lost or refused connection becomes a 503 problem instead of a hang or a 500.
+ * {@code exai-store.db.timeout}, and a lost or refused connection, or a server that refuses writes (read-only, out of
+ * disk), becomes a 503 problem that says which, instead of a hang or a 500.
  * A timed-out transaction is rolled back by PostgreSQL when its connection goes, so nothing half-written remains.
  */
 @ApplicationScoped
@@ -25,6 +27,7 @@ public class Database {
 
     private final Pool pool;
     private final Duration timeout;
+    private volatile Refusal lastRefusal;
 
     public Database(Pool pool, StoreConfig config) {
         this.pool = pool;
@@ -52,7 +55,38 @@ public class Database {
                 .onFailure(Database::isUnreachable).transform(e -> {
                     LOG.warnf("PostgreSQL unavailable: %s", e.toString());
                     return ProblemException.unavailable("PostgreSQL is unavailable; retry later");
+                })
+                .onFailure(e -> refusal(e) != null).transform(e -> {
+                    String detail = refusal(e);
+                    LOG.warnf("PostgreSQL refused a write: %s", e.toString());
+                    lastRefusal = new Refusal(detail, Instant.now());
+                    return ProblemException.unavailable(detail);
                 });
+    }
+
+    /** The last time PostgreSQL refused a write, and why; readiness reports it for a while. */
+    public Refusal lastRefusal() {
+        return lastRefusal;
+    }
+
+    /** Why PostgreSQL refused a statement that a healthy primary would take, or null for any other failure. */
+    static String refusal(Throwable failure) {
+        for (Throwable t = failure; t != null; t = t.getCause()) {
+            if (t instanceof PgException pg && pg.getSqlState() != null) {
+                if (pg.getSqlState().equals("25006")) {
+                    return "PostgreSQL is read-only (a standby, or default_transaction_read_only is on) and refuses writes; retry later";
+                }
+                if (pg.getSqlState().startsWith("53")) {
+                    return "PostgreSQL refuses writes, out of resources (" + pg.getSqlState()
+                            + ": disk full, out of memory or too many connections); retry later";
+                }
+            }
+        }
+        return null;
+    }
+
+    /** A write PostgreSQL refused: what the client was told, and when. */
+    public record Refusal(String detail, Instant at) {
     }
 
     /** Connection-level failures (refused, closed, server shutting down) as opposed to a bad statement. */

@@ -20,7 +20,16 @@ public class ProblemMappers {
 
     @ServerExceptionMapper
     public Response problem(ProblemException e) {
-        return Problem.of(e.status(), e.slug(), e.title(), e.getMessage()).toResponse();
+        return answer(e);
+    }
+
+    /** The answer for a problem, with Retry-After when it says when to come back. */
+    static Response answer(ProblemException e) {
+        Response response = Problem.of(e.status(), e.slug(), e.title(), e.getMessage()).toResponse();
+        if (e instanceof TenantLimits.RateLimited limited) {
+            return Response.fromResponse(response).header("Retry-After", limited.retryAfterSeconds()).build();
+        }
+        return response;
     }
 
     @ServerExceptionMapper
@@ -76,6 +85,10 @@ public class ProblemMappers {
     public Response unexpected(Throwable e) {
         if (Database.isUnreachable(e)) {
             return Problem.of(503, "store-unavailable", "Service unavailable", "PostgreSQL is unavailable; retry later").toResponse();
+        }
+        String refusal = Database.refusal(e);
+        if (refusal != null) {
+            return Problem.of(503, "store-unavailable", "Service unavailable", refusal).toResponse();
         }
         LOG.error("unexpected failure", e);
         return Problem.of(500, "internal-error", "Internal Server Error", "the server failed; the failure is logged").toResponse();

@@ -5,7 +5,11 @@ import io.smallrye.config.ConfigMapping;
 import io.smallrye.config.WithDefault;
 import java.time.Duration;
 import java.util.List;
+import java.util.Map;
 import java.util.Optional;
+import java.util.OptionalDouble;
+import java.util.OptionalInt;
+import java.util.OptionalLong;
 
 /** Every {@code exai-store.*} setting in one typed place; environment names are the upper-snake form. */
 @ConfigMapping(prefix = "exai-store")
@@ -39,6 +43,47 @@ public interface StoreConfig {
     Providers providers();
 
     Perf perf();
+
+    Limits limits();
+
+    /**
+     * What one tenant may use, so that a runaway client cannot starve the others: the values here apply to every
+     * tenant, {@code exai-store.limits.tenants.<tenant>.*} overrides them for one. 0 means no limit.
+     */
+    interface Limits {
+        /** Requests per second a tenant may make, on average (429 beyond). */
+        @WithDefault("0")
+        double requestsPerSecond();
+
+        /** Requests a tenant may make at once, above the average. */
+        @WithDefault("50")
+        int burst();
+
+        /** Bytes of files and message text a tenant may store (507 beyond, checked against the last usage count). */
+        @WithDefault("0")
+        long storedBytes();
+
+        /** Sessions a tenant may hold (409 beyond). */
+        @WithDefault("0")
+        long sessions();
+
+        /** How often the stored bytes of every tenant are counted, when some tenant has a bytes limit. */
+        @WithDefault("30s")
+        Duration usageEvery();
+
+        /** Per-tenant overrides of the values above. */
+        Map<String, TenantLimits> tenants();
+
+        interface TenantLimits {
+            OptionalDouble requestsPerSecond();
+
+            OptionalInt burst();
+
+            OptionalLong storedBytes();
+
+            OptionalLong sessions();
+        }
+    }
 
     interface Messages {
         /** Largest message {@code content} in UTF-8 bytes; beyond it an append answers 413. */

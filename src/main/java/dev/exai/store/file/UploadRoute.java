@@ -5,6 +5,7 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.exai.store.common.ApiKeys;
 import dev.exai.store.common.Problem;
 import dev.exai.store.common.ProblemException;
+import dev.exai.store.common.TenantLimits;
 import dev.exai.store.common.StoreConfig;
 import dev.exai.store.session.SessionRequests;
 import io.vertx.core.AsyncResult;
@@ -50,14 +51,17 @@ public class UploadRoute {
     private static final int WRITE_CHUNK_BYTES = 256 * 1024;
 
     private final ApiKeys keys;
+    private final TenantLimits limits;
     private final FileService files;
     private final BlobStoreProducer blobStores;
     private final ObjectMapper json;
     private final long maxBytes;
     private final long maxTtlSeconds;
 
-    public UploadRoute(ApiKeys keys, FileService files, BlobStoreProducer blobStores, ObjectMapper json, StoreConfig config) {
+    public UploadRoute(ApiKeys keys, TenantLimits limits, FileService files, BlobStoreProducer blobStores, ObjectMapper json,
+                       StoreConfig config) {
         this.keys = keys;
+        this.limits = limits;
         this.files = files;
         this.blobStores = blobStores;
         this.json = json;
@@ -76,6 +80,14 @@ public class UploadRoute {
         if (tenant == null) {
             fail(ctx, new ProblemException(401, "unauthorized", "Unauthorized",
                     "send Authorization: Bearer <key> with a key from EXAI_STORE_API_KEYS"));
+            return;
+        }
+        ProblemException refused = limits.admit(tenant);
+        if (refused == null) {
+            refused = limits.storageFull(tenant);
+        }
+        if (refused != null) {
+            fail(ctx, refused);
             return;
         }
         String idempotencyKey = request.getHeader("Idempotency-Key");
@@ -350,6 +362,10 @@ public class UploadRoute {
         } else if (failure instanceof HttpClosedException) {
             LOG.warnf("upload abandoned: the client closed the connection after %d bytes", ctx.request().bytesRead());
             problem = new ProblemException(400, "incomplete-body", "Bad Request", "the connection closed before the body ended");
+        } else if (isDiskFull(failure)) {
+            LOG.warnf("upload refused, the files volume is full: %s", failure.getMessage());
+            problem = new ProblemException(507, "insufficient-storage", "Insufficient Storage",
+                    "the files volume is full; nothing of this upload was kept; retry once space is freed");
         } else {
             LOG.error("upload failed", failure);
             problem = new ProblemException(500, "internal-error", "Internal Server Error", "the server failed; the failure is logged");
@@ -357,9 +373,23 @@ public class UploadRoute {
         if (ctx.response().ended()) {
             return;
         }
+        if (problem instanceof TenantLimits.RateLimited limited) {
+            ctx.response().putHeader("Retry-After", Long.toString(limited.retryAfterSeconds()));
+        }
         ctx.response().setStatusCode(problem.status())
                 .putHeader(HttpHeaders.CONTENT_TYPE, Problem.MEDIA_TYPE)
                 .end(toJson(Problem.of(problem.status(), problem.slug(), problem.title(), problem.getMessage())));
+    }
+
+    /** ENOSPC or EDQUOT: Java reports them as an IOException with the C library's message, wrapped by Vert.x. */
+    private static boolean isDiskFull(Throwable failure) {
+        for (Throwable t = failure; t != null; t = t.getCause()) {
+            String message = t.getMessage();
+            if (message != null && (message.contains("No space left on device") || message.contains("Disk quota exceeded"))) {
+                return true;
+            }
+        }
+        return false;
     }
 
     private String toJson(Object value) {

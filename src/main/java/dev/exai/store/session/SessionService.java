@@ -3,6 +3,7 @@ package dev.exai.store.session;
 import dev.exai.store.common.Database;
 import dev.exai.store.common.Page;
 import dev.exai.store.common.ProblemException;
+import dev.exai.store.common.TenantLimits;
 import dev.exai.store.common.Tokens;
 import dev.exai.store.file.FileService;
 import dev.exai.store.session.SessionStore.Appended;
@@ -41,9 +42,12 @@ public class SessionService {
     private final SessionCache cache;
     private final Tokens tokens;
     private final FileService files;
+    private final TenantLimits limits;
 
-    public SessionService(Database db, SessionStore store, SessionCache cache, Tokens tokens, FileService files) {
+    public SessionService(Database db, SessionStore store, SessionCache cache, Tokens tokens, FileService files,
+                          TenantLimits limits) {
         this.db = db;
+        this.limits = limits;
         this.store = store;
         this.cache = cache;
         this.tokens = tokens;
@@ -87,7 +91,7 @@ public class SessionService {
      */
     private Uni<StoredSession> insert(SqlConnection conn, String tenant, SessionInput input, boolean fork) {
         if (input.parentContinuationId() == null) {
-            return store.insert(conn, tenant, input, null, null);
+            return limits.roomForSession(conn, tenant).chain(() -> store.insert(conn, tenant, input, null, null));
         }
         return store.findToContinue(conn, tenant, input.parentContinuationId()).chain(parent -> {
             if (parent == null) {
@@ -105,7 +109,7 @@ public class SessionService {
                 return Uni.createFrom().failure(ProblemException.badRequest("a chain may have at most " + MAX_CHAIN_DEPTH
                         + " ancestors; " + input.parentContinuationId() + " already has " + parent.depth()));
             }
-            return store.insert(conn, tenant, input, parent, at);
+            return limits.roomForSession(conn, tenant).chain(() -> store.insert(conn, tenant, input, parent, at));
         });
     }
 
