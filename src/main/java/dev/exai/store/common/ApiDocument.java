@@ -179,7 +179,9 @@ public class ApiDocument implements OASFilter {
         problem(responses, "400", "Bad input: the detail names it");
         problem(responses, "401", "Missing or wrong API key");
         problem(responses, "429", "The tenant is over its request rate; Retry-After says when to come back");
-        problem(responses, "503", "PostgreSQL is unavailable; retry later");
+        retryAfter(responses.getAPIResponse("429"), "Seconds until the tenant has a request again");
+        problem(responses, "503", "PostgreSQL is unavailable or refuses writes, or this instance is stopping; retry later");
+        retryAfter(responses.getAPIResponse("503"), "Seconds to wait, sent when this instance is stopping");
         if (path.contains("{")) {
             problem(responses, "404", "Not found (another tenant's objects answer 404 too)");
         }
@@ -222,6 +224,11 @@ public class ApiDocument implements OASFilter {
             case "304" -> "Not modified (If-None-Match matched the ETag)";
             default -> "OK";
         };
+    }
+
+    private static void retryAfter(APIResponse response, String description) {
+        response.addHeader("Retry-After", OASFactory.createHeader().description(description)
+                .schema(OASFactory.createSchema().type(List.of(Schema.SchemaType.INTEGER))));
     }
 
     private static Schema ref(String schema) {

@@ -7,9 +7,6 @@ import java.time.Duration;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
-import java.util.OptionalDouble;
-import java.util.OptionalInt;
-import java.util.OptionalLong;
 
 /** Every {@code exai-store.*} setting in one typed place; environment names are the upper-snake form. */
 @ConfigMapping(prefix = "exai-store")
@@ -75,13 +72,13 @@ public interface StoreConfig {
         Map<String, TenantLimits> tenants();
 
         interface TenantLimits {
-            OptionalDouble requestsPerSecond();
+            Optional<Double> requestsPerSecond();
 
-            OptionalInt burst();
+            Optional<Integer> burst();
 
-            OptionalLong storedBytes();
+            Optional<Long> storedBytes();
 
-            OptionalLong sessions();
+            Optional<Long> sessions();
         }
     }
 

@@ -13,8 +13,6 @@ import java.time.Duration;
 import java.util.HashMap;
 import java.util.Map;
 import java.util.Optional;
-import java.util.OptionalDouble;
-import java.util.OptionalLong;
 import java.util.concurrent.ConcurrentHashMap;
 import org.jboss.logging.Logger;
 
@@ -46,7 +44,7 @@ public class TenantLimits {
 
     /** Takes one request from the tenant's rate; the problem to answer when it has none left, else null. */
     public ProblemException admit(String tenant) {
-        double rate = override(tenant).flatMap(t -> boxed(t.requestsPerSecond())).orElse(config.requestsPerSecond());
+        double rate = override(tenant).flatMap(StoreConfig.Limits.TenantLimits::requestsPerSecond).orElse(config.requestsPerSecond());
         if (rate <= 0) {
             return null;
         }
@@ -75,7 +73,7 @@ public class TenantLimits {
      * tenant (held to the commit) makes concurrent creations count one after another.
      */
     public Uni<Void> roomForSession(SqlConnection conn, String tenant) {
-        long limit = override(tenant).flatMap(t -> boxed(t.sessions())).orElse(config.sessions());
+        long limit = override(tenant).flatMap(StoreConfig.Limits.TenantLimits::sessions).orElse(config.sessions());
         if (limit <= 0) {
             return Uni.createFrom().voidItem();
         }
@@ -111,11 +109,11 @@ public class TenantLimits {
     }
 
     private long storedBytesLimit(String tenant) {
-        return override(tenant).flatMap(t -> boxed(t.storedBytes())).orElse(config.storedBytes());
+        return override(tenant).flatMap(StoreConfig.Limits.TenantLimits::storedBytes).orElse(config.storedBytes());
     }
 
     private Bucket bucket(String tenant, double rate) {
-        int burst = override(tenant).filter(t -> t.burst().isPresent()).map(t -> t.burst().getAsInt()).orElse(config.burst());
+        int burst = override(tenant).flatMap(StoreConfig.Limits.TenantLimits::burst).orElse(config.burst());
         long perMinute = Math.max(1, Math.round(rate * 60));
         return Bucket.builder()
                 .addLimit(Bandwidth.builder().capacity(Math.max(1, burst)).refillGreedy(perMinute, Duration.ofMinutes(1)).build())
@@ -124,14 +122,6 @@ public class TenantLimits {
 
     private Optional<StoreConfig.Limits.TenantLimits> override(String tenant) {
         return Optional.ofNullable(config.tenants().get(tenant));
-    }
-
-    private static Optional<Double> boxed(OptionalDouble value) {
-        return value.isPresent() ? Optional.of(value.getAsDouble()) : Optional.empty();
-    }
-
-    private static Optional<Long> boxed(OptionalLong value) {
-        return value.isPresent() ? Optional.of(value.getAsLong()) : Optional.empty();
     }
 
     /** A 429 with the seconds after which the tenant has a request again. */
