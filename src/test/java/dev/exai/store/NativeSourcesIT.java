@@ -53,6 +53,7 @@ class NativeSourcesIT {
             "dev.exai.store.perf.RollupJob$Dirty",
             "dev.exai.store.session.ContextReader$Context",
             "dev.exai.store.session.ContextReader$Slice",
+            "dev.exai.store.session.GroupCommit$Member",
             "dev.exai.store.session.HistoryQuery",
             "dev.exai.store.session.NewMessage",
             "dev.exai.store.session.SessionCache$Cached",

@@ -90,6 +90,10 @@ public interface StoreConfig {
         /** How long an Idempotency-Key of an append is remembered. */
         @WithDefault("24h")
         Duration idempotencyRetention();
+
+        /** Whether concurrent plain appends share a transaction and its commit (session/GroupCommit). */
+        @WithDefault("true")
+        boolean groupCommit();
     }
 
     interface Cache {

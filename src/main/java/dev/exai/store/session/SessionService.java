@@ -3,6 +3,7 @@ package dev.exai.store.session;
 import dev.exai.store.common.Database;
 import dev.exai.store.common.Page;
 import dev.exai.store.common.ProblemException;
+import dev.exai.store.common.StoreConfig;
 import dev.exai.store.common.TenantLimits;
 import dev.exai.store.common.Tokens;
 import dev.exai.store.file.FileService;
@@ -43,10 +44,13 @@ public class SessionService {
     private final Tokens tokens;
     private final FileService files;
     private final TenantLimits limits;
+    /** Null when group commit is off ({@code exai-store.messages.group-commit=false}). */
+    private final GroupCommit groupCommit;
 
     public SessionService(Database db, SessionStore store, SessionCache cache, Tokens tokens, FileService files,
-                          TenantLimits limits) {
+                          TenantLimits limits, GroupCommit groupCommit, StoreConfig config) {
         this.db = db;
+        this.groupCommit = config.messages().groupCommit() ? groupCommit : null;
         this.limits = limits;
         this.store = store;
         this.cache = cache;
@@ -291,13 +295,19 @@ public class SessionService {
                 .chain(() -> counted(messages))
                 .chain(counts -> !create && idempotencyKey == null
                         // a single statement is atomic on its own: no BEGIN/COMMIT round trips on the common path
-                        ? db.run(pool -> store.append(pool, tenant, cid, messages, counts[0], counts[1], null))
+                        ? plainAppend(tenant, cid, messages, counts)
                         : appendInTransaction(tenant, cid, messages, counts, create, idempotencyKey, requestHash))
                 .onFailure(NotAppended.class).recoverWithNull()
                 .onItem().ifNull().switchTo(() -> whyNotAppended(tenant, cid, messages.size()))
                 .call(appended -> appended.replayed()
                         ? Uni.createFrom().voidItem()
                         : cache.write(tenant, cid, appended.session(), appended.messages()));
+    }
+
+    private Uni<Appended> plainAppend(String tenant, String cid, List<NewMessage> messages, int[][] counts) {
+        return groupCommit != null
+                ? groupCommit.append(tenant, cid, messages, counts)
+                : db.run(pool -> store.append(pool, tenant, cid, messages, counts[0], counts[1], null));
     }
 
     /** Token counts to store: the client's, else the tokenizer's; reasoning is always counted. Off the event loop when it could block. */
