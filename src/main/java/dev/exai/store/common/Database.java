@@ -9,6 +9,7 @@ import io.vertx.pgclient.PgException;
 import io.vertx.sqlclient.ClosedConnectionException;
 import jakarta.enterprise.context.ApplicationScoped;
 import java.net.ConnectException;
+import java.net.SocketException;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.function.Function;
@@ -89,10 +90,10 @@ public class Database {
     public record Refusal(String detail, Instant at) {
     }
 
-    /** Connection-level failures (refused, closed, server shutting down) as opposed to a bad statement. */
+    /** Connection-level failures (refused, reset, closed, server shutting down) as opposed to a bad statement. */
     static boolean isUnreachable(Throwable failure) {
         for (Throwable t = failure; t != null; t = t.getCause()) {
-            if (t instanceof ConnectException || t instanceof ClosedConnectionException) {
+            if (t instanceof ConnectException || t instanceof SocketException || t instanceof ClosedConnectionException) {
                 return true;
             }
             if (t instanceof PgException pg && pg.getSqlState() != null

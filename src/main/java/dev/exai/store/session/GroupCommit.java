@@ -1,13 +1,13 @@
 package dev.exai.store.session;
 
 import dev.exai.store.common.Database;
-import dev.exai.store.common.ProblemException;
 import io.micrometer.core.instrument.DistributionSummary;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.smallrye.mutiny.Uni;
 import io.smallrye.mutiny.subscription.UniEmitter;
 import io.vertx.core.Context;
 import io.vertx.core.Vertx;
+import io.vertx.pgclient.PgException;
 import jakarta.enterprise.context.ApplicationScoped;
 import java.util.ArrayList;
 import java.util.Comparator;
@@ -23,9 +23,10 @@ import java.util.concurrent.atomic.AtomicInteger;
  * as without this stage. A batch's statements are sent together on one connection (pipelined), ordered by session so
  * that concurrent batches lock session rows in the same order, and by arrival within a session, which keeps each
  * session's seq in arrival order and gapless. Nothing is acknowledged before its batch committed. A statement that
- * fails rolls its batch back, and then each member is written alone, so one bad append fails only itself; a lost
- * connection or a timeout fails the batch's members with the 503 they would have had alone (their transaction may or
- * may not have committed, exactly as for one statement, and writing them again could duplicate them).
+ * PostgreSQL refuses rolls its batch back, and then each member is written alone, so one bad append fails only itself;
+ * any other failure (a lost connection, a timeout, a server that refuses writes) fails the batch's members with the
+ * answer they would have had alone (their transaction may or may not have committed, exactly as for one statement,
+ * and writing them again could duplicate them).
  */
 @ApplicationScoped
 class GroupCommit {
@@ -102,11 +103,12 @@ class GroupCommit {
                 })
                 .replaceWithVoid()
                 .onFailure().recoverWithUni(failure -> {
-                    if (failure instanceof ProblemException unavailable) {
-                        batch.forEach(m -> m.fail(unavailable));
+                    if (!(failure instanceof PgException)) {
+                        // unavailable, timed out, reset: the batch may have committed, so no member is written again
+                        batch.forEach(m -> m.fail(failure));
                         return Uni.createFrom().voidItem();
                     }
-                    // a statement failed and the batch rolled back: write each member alone, so only the bad one fails
+                    // PostgreSQL refused a statement and the batch rolled back: write each member alone, so only the bad one fails
                     Uni<Void> each = Uni.createFrom().voidItem();
                     for (Member m : batch) {
                         each = each.chain(() -> alone(m));
