@@ -294,7 +294,7 @@ public class SessionService {
         return checkReferences(tenant, messages)
                 .chain(() -> counted(messages))
                 .chain(counts -> !create && idempotencyKey == null
-                        // a single statement is atomic on its own: no BEGIN/COMMIT round trips on the common path
+                        // one statement, atomic on its own; concurrent ones share a commit (GroupCommit)
                         ? plainAppend(tenant, cid, messages, counts)
                         : appendInTransaction(tenant, cid, messages, counts, create, idempotencyKey, requestHash))
                 .onFailure(NotAppended.class).recoverWithNull()
@@ -304,6 +304,7 @@ public class SessionService {
                         : cache.write(tenant, cid, appended.session(), appended.messages()));
     }
 
+    /** An append without key or create: one statement, through group commit unless it is off. */
     private Uni<Appended> plainAppend(String tenant, String cid, List<NewMessage> messages, int[][] counts) {
         return groupCommit != null
                 ? groupCommit.append(tenant, cid, messages, counts)
