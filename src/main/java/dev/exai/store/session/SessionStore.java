@@ -40,6 +40,8 @@ public class SessionStore {
             + ")) || to_tsvector('simple'::regconfig, t.pieces)";
     /** {@link #LIVE} for chat_sessions aliased {@code s}. */
     private static final String LIVE_S = "(s.expires_at IS NULL OR s.expires_at > now())";
+    private static final String APPEND = appendStatement(false);
+    private static final String APPEND_KEYED = appendStatement(true);
 
     private final Database db;
 
@@ -215,7 +217,33 @@ public class SessionStore {
         for (int i = 0; i < n; i++) {
             estimated[i] = messages.get(i).tokenCount() == null;
         }
-        String statement = "WITH s AS ("
+        String statement = idempotencyKey == null ? APPEND : APPEND_KEYED;
+        return sql.preparedQuery(statement)
+                .execute(Tuple.from(Arrays.asList(tenant, cid, n, c.roles, c.contents, c.metadata, c.counts, idempotencyKey,
+                        c.tools, c.models, c.providers, c.inputs, c.outputs, c.files, c.images, c.reasonings, c.reasoningCounts, estimated,
+                        c.tokensThrough, c.totalThrough, c.tokens, c.total, c.pieces)))
+                .map(rows -> {
+                    if (rows.size() == 0) {
+                        return null;
+                    }
+                    StoredSession session = null;
+                    List<Message> stored = new ArrayList<>(n);
+                    for (Row row : rows) {
+                        if (session == null) {
+                            session = session(row);
+                        }
+                        stored.add(message(row, "m_id", "m_metadata", "m_created_at"));
+                    }
+                    return new Appended(session, stored, false);
+                });
+    }
+
+    /**
+     * The append statement. Keyed, it also records the seq range under the idempotency key; keyless, it leaves that
+     * update out rather than run it with a null key (it cost a tenth of a millisecond per append, found nothing).
+     */
+    private static String appendStatement(boolean keyed) {
+        return "WITH s AS ("
                 + " UPDATE chat_sessions SET message_count = message_count + $3, version = version + 1, updated_at = now(),"
                 + " tokens_total = tokens_total + $21, reasoning_total = reasoning_total + $22 - $21,"
                 + " expires_at = CASE WHEN ttl_sliding THEN now() + ttl_seconds * interval '1 second' ELSE expires_at END"
@@ -236,28 +264,12 @@ public class SessionStore {
                 + " RETURNING id AS m_id, seq, role, content, metadata::text AS m_metadata, tool_name, model, provider, input_tokens,"
                 + " output_tokens, files::text[] AS files, images::text[] AS images, reasoning, token_count, token_count_estimated,"
                 + " reasoning_token_count, created_at AS m_created_at, tokens_through, total_through, redacted, edits"
-                + "), k AS ("
-                + " UPDATE message_idempotency_keys SET first_seq = s.message_count - $3 + 1, last_seq = s.message_count"
-                + " FROM s WHERE message_idempotency_keys.session_id = s.id AND message_idempotency_keys.key = $8"
+                + (keyed ? "), k AS ("
+                        + " UPDATE message_idempotency_keys SET first_seq = s.message_count - $3 + 1, last_seq = s.message_count"
+                        + " FROM s WHERE message_idempotency_keys.session_id = s.id AND message_idempotency_keys.key = $8"
+                        // keyless: $8 (null) only keeps the numbering; a SELECT that nothing reads is never run
+                        : "), k AS (SELECT $8::text")
                 + ") SELECT s.*, m.* FROM s CROSS JOIN m ORDER BY m.seq";
-        return sql.preparedQuery(statement)
-                .execute(Tuple.from(Arrays.asList(tenant, cid, n, c.roles, c.contents, c.metadata, c.counts, idempotencyKey,
-                        c.tools, c.models, c.providers, c.inputs, c.outputs, c.files, c.images, c.reasonings, c.reasoningCounts, estimated,
-                        c.tokensThrough, c.totalThrough, c.tokens, c.total, c.pieces)))
-                .map(rows -> {
-                    if (rows.size() == 0) {
-                        return null;
-                    }
-                    StoredSession session = null;
-                    List<Message> stored = new ArrayList<>(n);
-                    for (Row row : rows) {
-                        if (session == null) {
-                            session = session(row);
-                        }
-                        stored.add(message(row, "m_id", "m_metadata", "m_created_at"));
-                    }
-                    return new Appended(session, stored, false);
-                });
     }
 
     /**
