@@ -79,6 +79,24 @@ class MessageApiTest {
     }
 
     @Test
+    void aLargeHistoryPageIsOneResponseWithItsLengthNotAChunkedStream() {
+        String cid = newId();
+        alpha().put("/sessions/" + cid).then().statusCode(201);
+        List<Map<String, Object>> batch = new ArrayList<>();
+        for (int i = 1; i <= 60; i++) {
+            batch.add(Map.of("role", "user", "content", "a turn long enough that sixty of them pass the 8 KiB stream buffer: " + "é".repeat(i)));
+        }
+        alpha().body(batch).post("/sessions/" + cid + "/messages").then().statusCode(201);
+        var page = alpha().queryParam("last", 60).get("/sessions/" + cid + "/messages").then().statusCode(200).extract();
+        byte[] body = page.asByteArray();
+        assertThat(body.length).isGreaterThan(16 * 1024);
+        // sent whole, in one write (JsonTextWriter): Content-Length counts the UTF-8 bytes, nothing is chunked
+        assertThat(page.header("Transfer-Encoding")).isNull();
+        assertThat(page.header("Content-Length")).isEqualTo(Integer.toString(body.length));
+        assertThat(page.jsonPath().getList("items.seq")).hasSize(60);
+    }
+
+    @Test
     void createFlagMakesTheSessionAndWithoutItAMissingSessionIs404() {
         String cid = newId();
         alpha().body(Map.of("role", "user", "content", "x")).post("/sessions/" + cid + "/messages").then().statusCode(404);
