@@ -240,7 +240,7 @@ public class SessionStore {
 
     /**
      * The append statement. Keyed, it also records the seq range under the idempotency key; keyless, it leaves that
-     * update out rather than run it with a null key (it cost a tenth of a millisecond per append, found nothing).
+     * update out rather than run it with a null key, which found nothing and cost 5% of the statement's PostgreSQL CPU.
      */
     private static String appendStatement(boolean keyed) {
         return "WITH s AS ("
