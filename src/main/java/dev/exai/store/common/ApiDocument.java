@@ -20,7 +20,7 @@ import org.eclipse.microprofile.openapi.models.responses.APIResponses;
  * of routes that build their {@code Response} by hand, and the headers the contract promises.
  *
  * <p>Rules for every operation outside {@code /q/}: 400 (input is checked everywhere), 401 (every route needs the
- * key), 503 (PostgreSQL unreachable); 404 where the path names something; 413 and 415 where there is a body. The
+ * key), 414 (a URI over the limit of {@code RequestLimits}), 503 (PostgreSQL unreachable); 404 where the path names something; 413 and 415 where there is a body. The
  * table below adds each route's own statuses. {@code ApiContractTest} fails when a route answers a status missing here.
  */
 public class ApiDocument implements OASFilter {
@@ -178,6 +178,7 @@ public class ApiDocument implements OASFilter {
         });
         problem(responses, "400", "Bad input: the detail names it");
         problem(responses, "401", "Missing or wrong API key");
+        problem(responses, "414", "The request URI is longer than 8192 characters");
         problem(responses, "429", "The tenant is over its request rate; Retry-After says when to come back");
         retryAfter(responses.getAPIResponse("429"), "Seconds until the tenant has a request again");
         problem(responses, "503", "PostgreSQL is unavailable or refuses writes, or this instance is stopping; retry later");

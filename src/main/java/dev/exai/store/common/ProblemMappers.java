@@ -23,13 +23,15 @@ public class ProblemMappers {
         return answer(e);
     }
 
-    /** The answer for a problem, with Retry-After when it says when to come back. */
-    static Response answer(ProblemException e) {
-        Response response = Problem.of(e.status(), e.slug(), e.title(), e.getMessage()).toResponse();
-        if (e instanceof TenantLimits.RateLimited limited) {
-            return Response.fromResponse(response).header("Retry-After", limited.retryAfterSeconds()).build();
+    /** The answer for a problem, with the headers it carries (Retry-After, WWW-Authenticate). */
+    public static Response answer(ProblemException e) {
+        Response response = e.toProblem().toResponse();
+        if (e.headers().isEmpty()) {
+            return response;
         }
-        return response;
+        Response.ResponseBuilder answer = Response.fromResponse(response);
+        e.headers().forEach(answer::header);
+        return answer.build();
     }
 
     @ServerExceptionMapper

@@ -1,10 +1,10 @@
 package dev.exai.store.file;
 
+import dev.exai.store.common.ContinuationIds;
 import dev.exai.store.common.Page;
 import dev.exai.store.common.Problem;
 import dev.exai.store.common.ProblemException;
-import dev.exai.store.common.Tenant;
-import dev.exai.store.session.SessionRequests;
+import dev.exai.store.security.Principal;
 import io.smallrye.mutiny.Uni;
 import jakarta.validation.constraints.Max;
 import jakarta.validation.constraints.Min;
@@ -50,7 +50,7 @@ public class FileResource {
     @Path("/{id}")
     @Operation(summary = "A file's metadata")
     public Uni<Response> get(@Context ContainerRequestContext request, @PathParam("id") String id) {
-        return files.getJson(Tenant.of(request), fileId(id)).map(body -> Response.ok(body, MediaType.APPLICATION_JSON_TYPE).build());
+        return files.getJson(Principal.of(request), fileId(id)).map(body -> Response.ok(body, MediaType.APPLICATION_JSON_TYPE).build());
     }
 
     @GET
@@ -63,12 +63,12 @@ public class FileResource {
                                     @Max(value = 200, message = "limit must be between 1 and 200") int limit,
                                     @QueryParam("cursor") String cursor) {
         if (sessionId != null) {
-            SessionRequests.continuationId(sessionId);
+            ContinuationIds.checked(sessionId);
         }
         if (sha256 != null && !SHA256.matcher(sha256).matches()) {
             throw ProblemException.badRequest("sha256 must be 64 hexadecimal digits");
         }
-        return files.list(Tenant.of(request), sessionId, sha256 == null ? null : sha256.toLowerCase(Locale.ROOT), limit, cursor);
+        return files.list(Principal.of(request), sessionId, sha256 == null ? null : sha256.toLowerCase(Locale.ROOT), limit, cursor);
     }
 
     @DELETE
@@ -76,7 +76,7 @@ public class FileResource {
     @Produces(MediaType.WILDCARD) // no body to negotiate: any Accept is fine (a generated client sends its error type)
     @Operation(summary = "Delete a file; its bytes go when no other file has the same")
     public Uni<Response> delete(@Context ContainerRequestContext request, @PathParam("id") String id) {
-        return files.delete(Tenant.of(request), fileId(id)).map(done -> Response.noContent().build());
+        return files.delete(Principal.of(request), fileId(id)).map(done -> Response.noContent().build());
     }
 
     @GET
@@ -85,7 +85,7 @@ public class FileResource {
     @Operation(summary = "The bytes, streamed; honours Range (206, 416) and If-None-Match (304)")
     public Uni<Response> content(@Context ContainerRequestContext request, @PathParam("id") String id,
                                  @HeaderParam("Range") String range, @HeaderParam(HttpHeaders.IF_NONE_MATCH) String ifNoneMatch) {
-        return files.get(Tenant.of(request), fileId(id)).chain(file -> {
+        return files.get(Principal.of(request), fileId(id)).chain(file -> {
             String etag = "\"" + file.sha256() + "\"";
             if (ifNoneMatch != null && matches(ifNoneMatch, etag)) {
                 return Uni.createFrom().item(Response.notModified().header(HttpHeaders.ETAG, etag).build());
@@ -125,7 +125,7 @@ public class FileResource {
     @Operation(summary = "Upload the file to a model provider's file API (kimi, glm) unless it is there; 201 first time, 200 after")
     public Uni<Response> toProvider(@Context ContainerRequestContext request, @PathParam("id") String id,
                                     @PathParam("provider") String provider) {
-        return files.toProvider(Tenant.of(request), fileId(id), provider)
+        return files.toProvider(Principal.of(request), fileId(id), provider)
                 .map(stored -> Response.status(stored.created() ? 201 : 200).entity(stored.file()).build());
     }
 
@@ -134,7 +134,7 @@ public class FileResource {
     @Operation(summary = "The provider's extracted text of the file, fetched once and then kept")
     public Uni<ExtractedText> providerText(@Context ContainerRequestContext request, @PathParam("id") String id,
                                            @PathParam("provider") String provider) {
-        return files.providerText(Tenant.of(request), fileId(id), provider)
+        return files.providerText(Principal.of(request), fileId(id), provider)
                 .map(text -> new ExtractedText(id, provider, text));
     }
 

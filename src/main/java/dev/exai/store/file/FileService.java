@@ -4,6 +4,8 @@ import dev.exai.store.common.Database;
 import dev.exai.store.common.Page;
 import dev.exai.store.common.ProblemException;
 import dev.exai.store.common.Tokens;
+import dev.exai.store.provider.ModelProviders;
+import dev.exai.store.security.Principal;
 import io.smallrye.mutiny.Uni;
 import io.smallrye.mutiny.infrastructure.Infrastructure;
 import io.vertx.mutiny.sqlclient.SqlConnection;
@@ -54,7 +56,8 @@ public class FileService {
      * already used for the same request, answers that file instead ({@code created} false); for another request, 422.
      * The upload file is consumed or deleted whatever happens.
      */
-    public Uni<Stored> create(String tenant, NewFile file, String requestHash) {
+    public Uni<Stored> create(Principal caller, NewFile file, String requestHash) {
+        String tenant = caller.tenant();
         return db.inTransaction(BLOB_BOUND, conn -> {
                     Uni<FileStore.KeyUse> used = file.idempotencyKey() == null ? Uni.createFrom().nullItem()
                             : store.lockKey(conn, tenant, file.idempotencyKey()).chain(() -> store.keyUse(conn, tenant, file.idempotencyKey()));
@@ -84,25 +87,31 @@ public class FileService {
                 .call(stored -> cache.write(tenant, stored.file()));
     }
 
-    public Uni<FileView> get(String tenant, UUID id) {
+    public Uni<FileView> get(Principal caller, UUID id) {
+        return get(caller.tenant(), id);
+    }
+
+    private Uni<FileView> get(String tenant, UUID id) {
         return store.find(tenant, id)
                 .onItem().ifNull().failWith(() -> notFound(id))
                 .call(found -> cache.write(tenant, found));
     }
 
     /** The metadata JSON as served: from the cache, or from PostgreSQL (re-warming the cache). */
-    public Uni<String> getJson(String tenant, UUID id) {
+    public Uni<String> getJson(Principal caller, UUID id) {
+        String tenant = caller.tenant();
         return cache.read(tenant, id).chain(cached -> cached != null
                 ? Uni.createFrom().item(cached)
                 : get(tenant, id).map(cache::toJson));
     }
 
-    public Uni<Page<FileView>> list(String tenant, String sessionId, String sha256, int limit, String cursor) {
-        return store.list(tenant, sessionId, sha256, limit, cursor);
+    public Uni<Page<FileView>> list(Principal caller, String sessionId, String sha256, int limit, String cursor) {
+        return store.list(caller.tenant(), sessionId, sha256, limit, cursor);
     }
 
     /** Deletes the file, and its blob when no other file names the same bytes. */
-    public Uni<Void> delete(String tenant, UUID id) {
+    public Uni<Void> delete(Principal caller, UUID id) {
+        String tenant = caller.tenant();
         return db.inTransaction(BLOB_BOUND, conn -> store.deleteFile(conn, tenant, id)
                         .onItem().ifNull().failWith(() -> notFound(id))
                         .chain(sha -> store.lockBlob(conn, sha)
@@ -149,7 +158,8 @@ public class FileService {
     }
 
     /** Uploads the file to the provider unless it is there already; {@code created} tells which. */
-    public Uni<Stored> toProvider(String tenant, UUID id, String providerName) {
+    public Uni<Stored> toProvider(Principal caller, UUID id, String providerName) {
+        String tenant = caller.tenant();
         ModelProviders.Provider provider = providers.named(providerName);
         return get(tenant, id).chain(file -> {
             if (file.providers().containsKey(provider.name())) {
@@ -192,7 +202,8 @@ public class FileService {
      * The provider's extracted text, fetched once and then served from PostgreSQL; 404 before an upload. A provider
      * that forgot the file gets it uploaded again first, transparently.
      */
-    public Uni<String> providerText(String tenant, UUID id, String providerName) {
+    public Uni<String> providerText(Principal caller, UUID id, String providerName) {
+        String tenant = caller.tenant();
         ModelProviders.Provider provider = providers.named(providerName);
         return get(tenant, id)
                 .chain(file -> store.provider(id, provider.name()))

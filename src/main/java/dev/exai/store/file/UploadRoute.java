@@ -2,12 +2,15 @@ package dev.exai.store.file;
 
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.ObjectMapper;
-import dev.exai.store.common.ApiKeys;
+import dev.exai.store.common.ContinuationIds;
+import dev.exai.store.common.Hashing;
+import dev.exai.store.common.IdempotencyKey;
 import dev.exai.store.common.Problem;
 import dev.exai.store.common.ProblemException;
-import dev.exai.store.common.TenantLimits;
 import dev.exai.store.common.StoreConfig;
-import dev.exai.store.session.SessionRequests;
+import dev.exai.store.common.TextInput;
+import dev.exai.store.security.Admission;
+import dev.exai.store.security.Principal;
 import io.vertx.core.AsyncResult;
 import io.vertx.core.Future;
 import io.vertx.core.Handler;
@@ -29,7 +32,6 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.security.MessageDigest;
-import java.security.NoSuchAlgorithmException;
 import java.util.HexFormat;
 import java.util.UUID;
 import org.jboss.logging.Logger;
@@ -39,7 +41,7 @@ import org.jboss.logging.Logger;
  * file in the uploads directory while its sha256 and size are computed, so memory use does not grow with the file.
  * It is a Vert.x route rather than a REST resource because the REST layer would buffer the body first.
  * Past {@code exai-store.files.max-bytes} the upload stops with a 413 and its file is deleted; nothing else was
- * written yet. Authentication and problem details follow the rest of the API.
+ * written yet. Admission ({@link Admission}) and problem details are the rest of the API's.
  */
 @ApplicationScoped
 public class UploadRoute {
@@ -50,18 +52,15 @@ public class UploadRoute {
     private static final int WRITE_QUEUE_BYTES = 4 * 1024 * 1024;
     private static final int WRITE_CHUNK_BYTES = 256 * 1024;
 
-    private final ApiKeys keys;
-    private final TenantLimits limits;
+    private final Admission admission;
     private final FileService files;
     private final BlobStoreProducer blobStores;
     private final ObjectMapper json;
     private final long maxBytes;
     private final long maxTtlSeconds;
 
-    public UploadRoute(ApiKeys keys, TenantLimits limits, FileService files, BlobStoreProducer blobStores, ObjectMapper json,
-                       StoreConfig config) {
-        this.keys = keys;
-        this.limits = limits;
+    public UploadRoute(Admission admission, FileService files, BlobStoreProducer blobStores, ObjectMapper json, StoreConfig config) {
+        this.admission = admission;
         this.files = files;
         this.blobStores = blobStores;
         this.json = json;
@@ -76,23 +75,14 @@ public class UploadRoute {
     private void accept(RoutingContext ctx, Vertx vertx) {
         HttpServerRequest request = ctx.request();
         request.pause();
-        String tenant = keys.tenantOfHeader(request.getHeader(HttpHeaders.AUTHORIZATION)).orElse(null);
-        if (tenant == null) {
-            fail(ctx, new ProblemException(401, "unauthorized", "Unauthorized",
-                    "send Authorization: Bearer <key> with a key from EXAI_STORE_API_KEYS"));
-            return;
-        }
-        ProblemException refused = limits.admit(tenant);
-        if (refused == null) {
-            refused = limits.storageFull(tenant);
-        }
-        if (refused != null) {
+        Principal caller;
+        String idempotencyKey;
+        try {
+            caller = admission.admit(request.getHeader(HttpHeaders.AUTHORIZATION), true);
+            TextInput.checkQuery(request.params());
+            idempotencyKey = IdempotencyKey.checked(TextInput.checked(request.getHeader(IdempotencyKey.HEADER), IdempotencyKey.HEADER));
+        } catch (ProblemException refused) {
             fail(ctx, refused);
-            return;
-        }
-        String idempotencyKey = request.getHeader("Idempotency-Key");
-        if (idempotencyKey != null && (idempotencyKey.isEmpty() || idempotencyKey.length() > 255)) {
-            fail(ctx, ProblemException.badRequest("Idempotency-Key must be 1 to 255 characters"));
             return;
         }
         String contentType = request.getHeader(HttpHeaders.CONTENT_TYPE);
@@ -108,7 +98,7 @@ public class UploadRoute {
         // the pipes hold the data back until the upload file is open.
         Path target = blobStores.uploads().resolve(UUID.randomUUID() + ".part");
         Promise<AsyncFile> opened = Promise.promise();
-        Receiving upload = new Receiving(ctx, tenant, idempotencyKey, target, opened.future());
+        Receiving upload = new Receiving(ctx, caller, idempotencyKey, target, opened.future());
         request.exceptionHandler(upload::abort);
         if (multipart) {
             request.setExpectMultipart(true);
@@ -137,14 +127,14 @@ public class UploadRoute {
     /** One upload in progress. */
     private final class Receiving {
         final RoutingContext ctx;
-        final String tenant;
+        final Principal caller;
         final String idempotencyKey;
         final Path path;
         final Future<AsyncFile> opening;
         AsyncFile file;
         Buffer pending = Buffer.buffer(WRITE_CHUNK_BYTES);
         Future<Void> body = Future.succeededFuture();
-        final MessageDigest sha256 = sha256();
+        final MessageDigest sha256 = Hashing.sha256();
         final byte[] head = new byte[ContentTypes.SNIFF_BYTES];
         String filename;
         String claimedType;
@@ -152,9 +142,9 @@ public class UploadRoute {
         boolean sawFile;
         boolean done;
 
-        Receiving(RoutingContext ctx, String tenant, String idempotencyKey, Path path, Future<AsyncFile> opening) {
+        Receiving(RoutingContext ctx, Principal caller, String idempotencyKey, Path path, Future<AsyncFile> opening) {
             this.ctx = ctx;
-            this.tenant = tenant;
+            this.caller = caller;
             this.idempotencyKey = idempotencyKey;
             this.path = path;
             this.opening = opening;
@@ -272,7 +262,7 @@ public class UploadRoute {
                         throw ProblemException.badRequest("the multipart form has no part named file");
                     }
                     NewFile received = describe();
-                    files.create(tenant, received, requestHash(received)).subscribe().with(
+                    files.create(caller, received, requestHash(received)).subscribe().with(
                             stored -> {
                                 var response = ctx.response().setStatusCode(201)
                                         .putHeader(HttpHeaders.CONTENT_TYPE, "application/json")
@@ -292,11 +282,11 @@ public class UploadRoute {
 
         private NewFile describe() {
             HttpServerRequest request = ctx.request();
-            String sessionId = firstNonNull(formAttribute(request, "session_id"), request.getParam("session_id"));
-            String purpose = firstNonNull(formAttribute(request, "purpose"), request.getParam("purpose"));
-            Long ttl = ttlSeconds(firstNonNull(formAttribute(request, "ttl_seconds"), request.getParam("ttl_seconds")));
+            String sessionId = field(request, "session_id");
+            String purpose = field(request, "purpose");
+            Long ttl = ttlSeconds(field(request, "ttl_seconds"));
             if (sessionId != null) {
-                SessionRequests.continuationId(sessionId);
+                ContinuationIds.checked(sessionId);
             }
             if (purpose != null && (purpose.isEmpty() || purpose.length() > MAX_PURPOSE)) {
                 throw ProblemException.badRequest("purpose must be 1 to " + MAX_PURPOSE + " characters");
@@ -346,7 +336,7 @@ public class UploadRoute {
     }
 
     private static String requestHash(NewFile file) {
-        MessageDigest digest = sha256();
+        MessageDigest digest = Hashing.sha256();
         for (String part : new String[] {file.sha256(), file.filename(), file.contentType(), file.sessionId(), file.purpose(),
                 String.valueOf(file.ttlSeconds())}) {
             digest.update(String.valueOf(part).getBytes(StandardCharsets.UTF_8));
@@ -373,12 +363,10 @@ public class UploadRoute {
         if (ctx.response().ended()) {
             return;
         }
-        if (problem instanceof TenantLimits.RateLimited limited) {
-            ctx.response().putHeader("Retry-After", Long.toString(limited.retryAfterSeconds()));
-        }
+        problem.headers().forEach(ctx.response()::putHeader);
         ctx.response().setStatusCode(problem.status())
                 .putHeader(HttpHeaders.CONTENT_TYPE, Problem.MEDIA_TYPE)
-                .end(toJson(Problem.of(problem.status(), problem.slug(), problem.title(), problem.getMessage())));
+                .end(toJson(problem.toProblem()));
     }
 
     /** ENOSPC or EDQUOT: Java reports them as an IOException with the C library's message, wrapped by Vert.x. */
@@ -401,24 +389,16 @@ public class UploadRoute {
     }
 
     /**
-     * A form field without the CR that Netty's multipart decoder keeps when a network chunk ends between the CR
-     * and LF before the next boundary (netty/netty#12729, #17383); neither field may contain a CR anyway.
+     * A form field (else the query parameter of that name), checked as every text input is. The CR that Netty's
+     * multipart decoder keeps when a network chunk ends between the CR and LF before the next boundary
+     * (netty/netty#12729, #17383) is dropped; none of these fields may contain a CR anyway.
      */
-    private static String formAttribute(HttpServerRequest request, String name) {
+    private static String field(HttpServerRequest request, String name) {
         String value = request.getFormAttribute(name);
-        return value != null && value.endsWith("\r") ? value.substring(0, value.length() - 1) : value;
-    }
-
-    private static String firstNonNull(String a, String b) {
-        return a != null ? a : b;
-    }
-
-    private static MessageDigest sha256() {
-        try {
-            return MessageDigest.getInstance("SHA-256");
-        } catch (NoSuchAlgorithmException e) {
-            throw new IllegalStateException(e);
+        if (value != null && value.endsWith("\r")) {
+            value = value.substring(0, value.length() - 1);
         }
+        return TextInput.checked(value != null ? value : request.getParam(name), name);
     }
 
     private static void deleteQuietly(Path path) {

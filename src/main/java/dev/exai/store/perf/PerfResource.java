@@ -5,7 +5,7 @@ import dev.exai.store.common.Cursors;
 import dev.exai.store.common.Page;
 import dev.exai.store.common.ProblemException;
 import dev.exai.store.common.ServiceClock;
-import dev.exai.store.common.Tenant;
+import dev.exai.store.security.Principal;
 import dev.exai.store.common.Times;
 import io.smallrye.mutiny.Uni;
 import jakarta.validation.constraints.Max;
@@ -57,7 +57,7 @@ public class PerfResource {
                     + "retention are refused.")
     public Uni<Response> ingest(@Context ContainerRequestContext request, JsonNode body) {
         List<NewSample> batch = requests.samples(body);
-        return samples.insert(Tenant.of(request), batch)
+        return samples.insert(Principal.of(request).tenant(), batch)
                 .map(n -> Response.accepted(Map.of("accepted", n)).type(MediaType.APPLICATION_JSON_TYPE).build());
     }
 
@@ -78,7 +78,7 @@ public class PerfResource {
         }
         OffsetDateTime[] window = window(from, to);
         int offset = Cursors.offset(cursor);
-        return queries.buckets(Tenant.of(request), granularity, window[0], window[1], tool, model, provider, paramsHash, limit + 1, offset)
+        return queries.buckets(Principal.of(request).tenant(), granularity, window[0], window[1], tool, model, provider, paramsHash, limit + 1, offset)
                 .map(items -> items.size() > limit
                         ? new Page<>(items.subList(0, limit), Cursors.encode(Integer.toString(offset + limit)))
                         : new Page<>(items, null));
@@ -96,7 +96,7 @@ public class PerfResource {
         if (!PerfQueries.DIMENSIONS.containsAll(dims)) {
             throw ProblemException.badRequest("group_by takes a comma list of tool, model, provider, params_hash");
         }
-        return queries.summary(Tenant.of(request), window[0], window[1], dims).map(items -> new Page<>(items, null));
+        return queries.summary(Principal.of(request).tenant(), window[0], window[1], dims).map(items -> new Page<>(items, null));
     }
 
     @POST
@@ -110,7 +110,7 @@ public class PerfResource {
     @Path("/params/{hash}")
     @Operation(summary = "The canonical parameters a params_hash stands for")
     public Uni<Response> params(@Context ContainerRequestContext request, @PathParam("hash") String hash) {
-        return queries.params(Tenant.of(request), hash)
+        return queries.params(Principal.of(request).tenant(), hash)
                 .onItem().ifNull().failWith(() -> ProblemException.notFound("params_hash " + hash.replaceAll("[^0-9a-f]", "?")))
                 .map(params -> Response.ok("{\"params_hash\":\"" + hash + "\",\"params\":" + params + "}",
                         MediaType.APPLICATION_JSON_TYPE).build());

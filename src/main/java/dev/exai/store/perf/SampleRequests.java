@@ -20,6 +20,9 @@ import java.util.List;
 @ApplicationScoped
 public class SampleRequests {
 
+    /** The longest duration a sample may report, in milliseconds: one day. */
+    static final long MAX_MS = 86_400_000L;
+
     static final int MAX_BATCH = 10_000;
     private static final int MAX_NAME = 200;
     private static final int MAX_ERROR = 4000;
@@ -64,14 +67,15 @@ public class SampleRequests {
         String model = text(node, "model", name, false, MAX_NAME);
         String provider = text(node, "provider", name, false, MAX_NAME);
         JsonNode latency = node.get("latency_ms");
-        if (latency == null || !latency.isNumber() || latency.asDouble() < 0 || !Double.isFinite(latency.asDouble())) {
-            throw ProblemException.badRequest(name + ".latency_ms is required and must be a number of 0 or more");
+        if (latency == null || !milliseconds(latency)) {
+            throw ProblemException.badRequest(name + ".latency_ms is required and must be a number from 0 to " + MAX_MS
+                    + " (one day)");
         }
         String error = text(node, "error", name, false, MAX_ERROR);
         String errorType = text(node, "error_type", name, false, MAX_ERROR_TYPE);
         JsonNode ttft = node.get("ttft_ms");
-        if (ttft != null && !ttft.isNull() && (!ttft.isNumber() || ttft.asDouble() < 0 || !Double.isFinite(ttft.asDouble()))) {
-            throw ProblemException.badRequest(name + ".ttft_ms must be a number of 0 or more");
+        if (ttft != null && !ttft.isNull() && !milliseconds(ttft)) {
+            throw ProblemException.badRequest(name + ".ttft_ms must be a number from 0 to " + MAX_MS + " (one day)");
         }
         JsonNode ok = node.get("ok");
         if (ok != null && !ok.isNull() && !ok.isBoolean()) {
@@ -105,6 +109,14 @@ public class SampleRequests {
                 canonical, latency.asDouble(), ok == null || ok.isNull() ? error == null && errorType == null : ok.asBoolean(), error,
                 count(node, "tokens_in", name), count(node, "tokens_out", name), errorType,
                 ttft == null || ttft.isNull() ? null : ttft.asDouble());
+    }
+
+    /**
+     * A duration a real call can have: 0 to one day. Larger values (1e300 passes as a finite double) would swamp every
+     * average and sum of the buckets they land in.
+     */
+    private static boolean milliseconds(JsonNode node) {
+        return node.isNumber() && node.asDouble() >= 0 && node.asDouble() <= MAX_MS;
     }
 
     private static String text(JsonNode node, String field, String name, boolean required, int max) {

@@ -7,6 +7,7 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.exai.store.common.ProblemException;
 import dev.exai.store.file.FileService;
 import dev.exai.store.file.ReferencedFile;
+import dev.exai.store.security.Principal;
 import io.smallrye.mutiny.Uni;
 import jakarta.enterprise.context.ApplicationScoped;
 import java.util.ArrayList;
@@ -29,13 +30,15 @@ import java.util.stream.Collectors;
 @ApplicationScoped
 public class ContextReader {
 
-    private final SessionStore store;
+    private final SessionRows sessionRows;
+    private final MessageRows messageRows;
     private final SessionCache cache;
     private final FileService files;
     private final ObjectMapper json;
 
-    public ContextReader(SessionStore store, SessionCache cache, FileService files, ObjectMapper json) {
-        this.store = store;
+    public ContextReader(SessionRows sessionRows, MessageRows messageRows, SessionCache cache, FileService files, ObjectMapper json) {
+        this.sessionRows = sessionRows;
+        this.messageRows = messageRows;
         this.cache = cache;
         this.files = files;
         this.json = json;
@@ -52,7 +55,8 @@ public class ContextReader {
                          Integer parentSeq, boolean cacheHit) {
     }
 
-    public Uni<Context> read(String tenant, String cid, long budget, boolean chain, boolean withReasoning) {
+    public Uni<Context> read(Principal caller, String cid, long budget, boolean chain, boolean withReasoning) {
+        String tenant = caller.tenant();
         List<Slice> slices = new ArrayList<>();
         return slice(tenant, cid, 0, budget, true, chain, withReasoning, slices)
                 .chain(() -> answer(tenant, slices, budget, chain, withReasoning));
@@ -90,21 +94,21 @@ public class ContextReader {
     }
 
     private Uni<Slice> fromDatabase(String tenant, String cid, long upto, long budget, boolean newest, boolean withReasoning) {
-        Uni<StoredSession> found = newest ? store.find(tenant, cid) : store.findIncludingExpired(tenant, cid);
+        Uni<StoredSession> found = newest ? sessionRows.find(tenant, cid) : sessionRows.findIncludingExpired(tenant, cid);
         return found.onItem().ifNull().failWith(() -> ProblemException.notFound("session " + cid))
                 .chain(session -> {
                     int count = session.view().messageCount();
                     long last = upto == 0 || upto > count ? count : upto;
                     Uni<Long> through = last == count
                             ? Uni.createFrom().item(session.tokensTotal() + (withReasoning ? session.reasoningTotal() : 0))
-                            : store.tokensThrough(session.id(), last, withReasoning);
+                            : messageRows.tokensThrough(session.id(), last, withReasoning);
                     return through.chain(total -> total <= budget
                                     ? Uni.createFrom().item(1L)
-                                    : store.firstSeqReaching(session.id(), total - budget, withReasoning).map(j -> j + 1))
+                                    : messageRows.firstSeqReaching(session.id(), total - budget, withReasoning).map(j -> j + 1))
                             .chain(first -> {
                                 long k = first > last && newest ? last : first;
                                 Uni<List<Message>> messages = k <= last && last > 0
-                                        ? store.range(session.id(), k, last) : Uni.createFrom().item(List.of());
+                                        ? messageRows.range(session.id(), k, last) : Uni.createFrom().item(List.of());
                                 return messages.map(list -> new Slice(cid, list.stream().map(cache::toJson).toList(),
                                         list.stream().mapToLong(m -> m.tokenCount() + (withReasoning ? m.reasoningTokenCount() : 0)).sum(),
                                         Math.max(k, 1), last, session.view().parentContinuationId(), session.view().parentSeq(), false));
@@ -130,7 +134,7 @@ public class ContextReader {
         boolean exceeds = newest.tokens() > budget;
         // everything in the chain (the session's own messages, and each ancestor's up to the link) less what was kept
         Uni<Long> chainMessages = chain && newest.parentCid() != null
-                ? store.chainLength(tenant, newest.cid()) : Uni.createFrom().item(0L);
+                ? sessionRows.chainLength(tenant, newest.cid()) : Uni.createFrom().item(0L);
         boolean allHit = slices.stream().allMatch(Slice::cacheHit);
         long total = tokens;
         Long seq = firstSeq;
@@ -167,7 +171,7 @@ public class ContextReader {
             node.putNull("reasoning");
             message = node.toString();
         }
-        return SessionService.withSession(message, cid);
+        return MessageService.withSession(message, cid);
     }
 
     private JsonNode tree(String text) {

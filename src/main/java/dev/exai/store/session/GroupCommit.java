@@ -35,20 +35,20 @@ class GroupCommit {
     static final int IN_FLIGHT = 2;
 
     private final Database db;
-    private final SessionStore store;
+    private final MessageRows rows;
     private final Queue<Member> waiting = new ConcurrentLinkedQueue<>();
     private final AtomicInteger inFlight = new AtomicInteger();
     private final DistributionSummary batchSizes;
 
-    GroupCommit(Database db, SessionStore store, MeterRegistry metrics) {
+    GroupCommit(Database db, MessageRows rows, MeterRegistry metrics) {
         this.db = db;
-        this.store = store;
+        this.rows = rows;
         this.batchSizes = DistributionSummary.builder("exai.store.append.batch")
                 .description("Plain appends written per commit by group commit").register(metrics);
     }
 
-    /** Appends as {@link SessionStore#append} does (null when no live session with room has that id), in a shared commit. */
-    Uni<SessionStore.Appended> append(String tenant, String cid, List<NewMessage> messages, int[][] counts) {
+    /** Appends as {@link MessageRows#append} does (null when no live session with room has that id), in a shared commit. */
+    Uni<MessageRows.Appended> append(String tenant, String cid, List<NewMessage> messages, int[][] counts) {
         return Uni.createFrom().emitter(emitter -> {
             waiting.add(new Member(tenant, cid, messages, counts, emitter, Vertx.currentContext()));
             drain();
@@ -88,16 +88,16 @@ class GroupCommit {
         }
         batch.sort(Comparator.comparing(Member::tenant).thenComparing(Member::cid)); // stable: arrival order within a session
         return db.inTransaction(conn -> {
-                    List<Uni<SessionStore.Appended>> statements = new ArrayList<>(batch.size());
+                    List<Uni<MessageRows.Appended>> statements = new ArrayList<>(batch.size());
                     for (Member m : batch) {
-                        statements.add(store.append(conn, m.tenant, m.cid, m.messages, m.counts[0], m.counts[1], null)
+                        statements.add(rows.append(conn, m.tenant, m.cid, m.messages, m.counts[0], m.counts[1], null)
                                 .onItem().ifNull().continueWith(NOT_APPENDED));
                     }
                     return Uni.join().all(statements).andFailFast();
                 })
                 .onItem().invoke(results -> {
                     for (int i = 0; i < batch.size(); i++) {
-                        SessionStore.Appended result = results.get(i);
+                        MessageRows.Appended result = results.get(i);
                         batch.get(i).complete(result == NOT_APPENDED ? null : result);
                     }
                 })
@@ -118,7 +118,7 @@ class GroupCommit {
     }
 
     private Uni<Void> alone(Member m) {
-        return db.run(pool -> store.append(pool, m.tenant, m.cid, m.messages, m.counts[0], m.counts[1], null))
+        return db.run(pool -> rows.append(pool, m.tenant, m.cid, m.messages, m.counts[0], m.counts[1], null))
                 .onItem().invoke(m::complete)
                 .onFailure().invoke(m::fail)
                 .replaceWithVoid()
@@ -126,13 +126,13 @@ class GroupCommit {
     }
 
     /** Stands for "no row appended" among a batch's results, which cannot hold null. */
-    private static final SessionStore.Appended NOT_APPENDED = new SessionStore.Appended(null, List.of(), false);
+    private static final MessageRows.Appended NOT_APPENDED = new MessageRows.Appended(null, List.of(), false);
 
     /** One waiting append; its answer is given on the request's own Vert.x context (its request id, its event loop). */
     private record Member(String tenant, String cid, List<NewMessage> messages, int[][] counts,
-                          UniEmitter<? super SessionStore.Appended> emitter, Context context) {
+                          UniEmitter<? super MessageRows.Appended> emitter, Context context) {
 
-        void complete(SessionStore.Appended result) {
+        void complete(MessageRows.Appended result) {
             answer(() -> emitter.complete(result));
         }
 

@@ -2,11 +2,9 @@ package dev.exai.store.session;
 
 import dev.exai.store.common.Cursors;
 import dev.exai.store.common.ProblemException;
-import io.smallrye.mutiny.Uni;
 import java.util.ArrayList;
 import java.util.Collections;
 import java.util.List;
-import java.util.UUID;
 
 /**
  * Which slice of a session's history a read asks for, in the three shapes the API offers: ascending after a seq,
@@ -66,7 +64,7 @@ record HistoryQuery(Order order, long boundary, int limit) {
     }
 
     /** The slice of a full history (ascending, seq 1..count), in response order. */
-    List<Message> slice(List<Message> all, int count) {
+    <T> List<T> slice(List<T> all, int count) {
         long from;
         long to;
         switch (order) {
@@ -86,22 +84,13 @@ record HistoryQuery(Order order, long boundary, int limit) {
         }
         int start = (int) Math.max(0, from - 1);
         int end = (int) Math.min(count, Math.max(0, to));
-        List<Message> slice = start >= end ? List.of() : all.subList(start, end);
+        List<T> slice = start >= end ? List.of() : all.subList(start, end);
         if (order != Order.DESC) {
             return slice;
         }
-        List<Message> newestFirst = new ArrayList<>(slice);
+        List<T> newestFirst = new ArrayList<>(slice);
         Collections.reverse(newestFirst);
         return newestFirst;
-    }
-
-    /** The slice straight from PostgreSQL, for sessions too large to cache. */
-    Uni<List<Message>> fetch(SessionStore store, UUID sessionId, int count) {
-        return switch (order) {
-            case ASC -> store.range(sessionId, boundary + 1, boundary + limit);
-            case LAST -> store.range(sessionId, count - limit + 1L, count);
-            case DESC -> store.before(sessionId, boundary == 0 ? count + 1L : boundary, limit);
-        };
     }
 
     /** The cursor of the page after one that returned {@code returned} items, or null at the end. */

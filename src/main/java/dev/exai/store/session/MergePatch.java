@@ -8,6 +8,9 @@ import java.util.Map;
 /** RFC 7396 JSON merge patch: objects merge key by key, null removes a key, anything else replaces. */
 final class MergePatch {
 
+    /** The media type of a merge patch body. */
+    static final String MEDIA_TYPE = "application/merge-patch+json";
+
     private MergePatch() {
     }
 

@@ -1,9 +1,12 @@
 package dev.exai.store.session;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import dev.exai.store.common.ContinuationIds;
 import dev.exai.store.common.Cursors;
+import dev.exai.store.common.Hashing;
+import dev.exai.store.common.IdempotencyKey;
 import dev.exai.store.common.ProblemException;
-import dev.exai.store.common.Tenant;
+import dev.exai.store.security.Principal;
 import io.smallrye.mutiny.Uni;
 import jakarta.validation.constraints.Max;
 import jakarta.validation.constraints.Min;
@@ -22,9 +25,6 @@ import jakarta.ws.rs.container.ContainerRequestContext;
 import jakarta.ws.rs.core.Context;
 import jakarta.ws.rs.core.MediaType;
 import jakarta.ws.rs.core.Response;
-import java.nio.charset.StandardCharsets;
-import java.security.MessageDigest;
-import java.security.NoSuchAlgorithmException;
 import java.util.List;
 import org.eclipse.microprofile.openapi.annotations.Operation;
 import org.eclipse.microprofile.openapi.annotations.responses.APIResponse;
@@ -36,16 +36,12 @@ import org.eclipse.microprofile.openapi.annotations.tags.Tag;
 @Tag(name = "messages")
 public class MessageResource {
 
-    static final String IDEMPOTENCY_KEY = "Idempotency-Key";
-
-    private final SessionService sessions;
+    private final MessageService messages;
     private final SessionRequests requests;
-    private final SessionCache cache;
 
-    public MessageResource(SessionService sessions, SessionRequests requests, SessionCache cache) {
-        this.sessions = sessions;
+    public MessageResource(MessageService messages, SessionRequests requests) {
+        this.messages = messages;
         this.requests = requests;
-        this.cache = cache;
     }
 
     @POST
@@ -55,18 +51,14 @@ public class MessageResource {
                     + "the same key with another body is a 422. ?create=true get-or-creates the session first.")
     public Uni<Response> append(@Context ContainerRequestContext request, @PathParam("cid") String cid,
                                 @QueryParam("create") @DefaultValue("false") boolean create,
-                                @HeaderParam(IDEMPOTENCY_KEY) String idempotencyKey, JsonNode body) {
-        String id = SessionRequests.continuationId(cid);
-        if (idempotencyKey != null && (idempotencyKey.isEmpty() || idempotencyKey.length() > 255)) {
-            throw ProblemException.badRequest("Idempotency-Key must be 1 to 255 characters");
-        }
-        List<NewMessage> messages = requests.messages(body);
-        byte[] hash = idempotencyKey == null ? null : sha256(body.toString());
-        return sessions.append(Tenant.of(request), id, messages, create, idempotencyKey, hash)
+                                @HeaderParam(IdempotencyKey.HEADER) String idempotencyKey, JsonNode body) {
+        String id = ContinuationIds.checked(cid);
+        String key = IdempotencyKey.checked(idempotencyKey);
+        List<NewMessage> parsed = requests.messages(body);
+        byte[] hash = key == null ? null : Hashing.sha256(body.toString());
+        return messages.append(Principal.of(request), id, parsed, body.isArray(), create, key, hash)
                 .map(appended -> {
-                    List<String> stored = appended.messages().stream().map(cache::toJson).toList();
-                    String entity = body.isArray() ? "[" + String.join(",", stored) + "]" : stored.get(0);
-                    Response.ResponseBuilder answer = Response.status(201).entity(entity).type(MediaType.APPLICATION_JSON_TYPE);
+                    Response.ResponseBuilder answer = Response.status(201).entity(appended.json()).type(MediaType.APPLICATION_JSON_TYPE);
                     if (appended.replayed()) {
                         answer.header("Idempotent-Replayed", "true");
                     }
@@ -90,7 +82,7 @@ public class MessageResource {
                                  @QueryParam("tool_name") String toolName,
                                  @QueryParam("model") String model,
                                  @QueryParam("chain") @DefaultValue("false") boolean chain) {
-        String id = SessionRequests.continuationId(cid);
+        String id = ContinuationIds.checked(cid);
         if (chain || toolName != null || model != null) {
             if (last != null || order.equals("desc") || (chain && (toolName != null || model != null))) {
                 throw ProblemException.badRequest("chain=true and the tool_name/model filters page in ascending order, "
@@ -100,15 +92,15 @@ public class MessageResource {
                 throw ProblemException.badRequest("cursor cannot be combined with after_seq");
             }
             long after = cursor != null ? Cursors.offset(cursor) : afterSeq == null ? 0 : afterSeq;
-            Uni<SessionService.ChainPage> page = chain
-                    ? sessions.chainHistory(Tenant.of(request), id, after, limit)
-                    : sessions.filteredHistory(Tenant.of(request), id, toolName, model, after, limit);
+            Uni<MessageService.ChainPage> page = chain
+                    ? messages.chainHistory(Principal.of(request), id, after, limit)
+                    : messages.filteredHistory(Principal.of(request), id, toolName, model, after, limit);
             return page.map(p -> Response.ok("{\"items\":[" + String.join(",", p.messages()) + "],\"next_cursor\":"
                             + (p.next() == null ? "null" : "\"" + Cursors.encode(Long.toString(p.next())) + "\"") + "}",
                     MediaType.APPLICATION_JSON_TYPE).header("X-Cache", "miss").build());
         }
         HistoryQuery query = historyQuery(afterSeq, limit, order, last, cursor);
-        return sessions.history(Tenant.of(request), id, query)
+        return messages.history(Principal.of(request), id, query)
                 .map(history -> {
                     String next = query.nextCursor(history.count(), history.messages().size());
                     String entity = "{\"items\":[" + String.join(",", history.messages()) + "],\"next_cursor\":"
@@ -120,15 +112,15 @@ public class MessageResource {
 
     @PATCH
     @Path("/{seq}")
-    @Consumes({SessionResource.MERGE_PATCH, MediaType.APPLICATION_JSON})
+    @Consumes({MergePatch.MEDIA_TYPE, MediaType.APPLICATION_JSON})
     @Operation(summary = "Merge-patch a message's metadata (RFC 7396)",
             description = "Only metadata can change; the answer is the whole message. 409 for a redacted message.")
     public Uni<Response> patch(@Context ContainerRequestContext request, @PathParam("cid") String cid,
                                @PathParam("seq") @Min(value = 1, message = "seq must be 1 or more") long seq, JsonNode patch) {
-        String id = SessionRequests.continuationId(cid);
+        String id = ContinuationIds.checked(cid);
         JsonNode metadataPatch = SessionRequests.messagePatch(patch);
-        return sessions.patchMessage(Tenant.of(request), id, seq, current -> requests.mergeMetadata(current, metadataPatch))
-                .map(message -> Response.ok(cache.toJson(message), MediaType.APPLICATION_JSON_TYPE).build());
+        return messages.patchMessage(Principal.of(request), id, seq, current -> requests.mergeMetadata(current, metadataPatch))
+                .map(message -> Response.ok(message, MediaType.APPLICATION_JSON_TYPE).build());
     }
 
     @DELETE
@@ -140,8 +132,8 @@ public class MessageResource {
     @Produces(MediaType.WILDCARD) // no body to negotiate: any Accept is fine (a generated client sends its error type)
     public Uni<Response> redact(@Context ContainerRequestContext request, @PathParam("cid") String cid,
                                 @PathParam("seq") @Min(value = 1, message = "seq must be 1 or more") long seq) {
-        return sessions.redact(Tenant.of(request), SessionRequests.continuationId(cid), seq)
-                .map(tombstone -> Response.noContent().build());
+        return messages.redact(Principal.of(request), ContinuationIds.checked(cid), seq)
+                .map(done -> Response.noContent().build());
     }
 
     private static HistoryQuery historyQuery(Long afterSeq, int limit, String order, Integer last, String cursor) {
@@ -167,13 +159,5 @@ public class MessageResource {
             return HistoryQuery.descending(0, limit);
         }
         return HistoryQuery.ascending(afterSeq == null ? 0 : afterSeq, limit);
-    }
-
-    static byte[] sha256(String text) {
-        try {
-            return MessageDigest.getInstance("SHA-256").digest(text.getBytes(StandardCharsets.UTF_8));
-        } catch (NoSuchAlgorithmException e) {
-            throw new IllegalStateException(e);
-        }
     }
 }

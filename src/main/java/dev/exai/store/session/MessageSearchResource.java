@@ -1,10 +1,9 @@
 package dev.exai.store.session;
 
-import dev.exai.store.common.Cursors;
+import dev.exai.store.common.ContinuationIds;
 import dev.exai.store.common.Page;
-import dev.exai.store.common.ProblemException;
-import dev.exai.store.common.Tenant;
 import dev.exai.store.common.Times;
+import dev.exai.store.security.Principal;
 import io.smallrye.mutiny.Uni;
 import jakarta.validation.constraints.Max;
 import jakarta.validation.constraints.Min;
@@ -18,8 +17,6 @@ import jakarta.ws.rs.QueryParam;
 import jakarta.ws.rs.container.ContainerRequestContext;
 import jakarta.ws.rs.core.Context;
 import jakarta.ws.rs.core.MediaType;
-import java.util.List;
-import java.util.UUID;
 import org.eclipse.microprofile.openapi.annotations.Operation;
 import org.eclipse.microprofile.openapi.annotations.tags.Tag;
 
@@ -29,10 +26,10 @@ import org.eclipse.microprofile.openapi.annotations.tags.Tag;
 @Tag(name = "messages")
 public class MessageSearchResource {
 
-    private final SessionService sessions;
+    private final MessageService messages;
 
-    public MessageSearchResource(SessionService sessions) {
-        this.sessions = sessions;
+    public MessageSearchResource(MessageService messages) {
+        this.messages = messages;
     }
 
     @GET
@@ -54,28 +51,10 @@ public class MessageSearchResource {
                                        @Min(value = 1, message = "limit must be between 1 and 100")
                                        @Max(value = 100, message = "limit must be between 1 and 100") int limit,
                                        @QueryParam("cursor") String cursor) {
-        SessionStore.SearchFilters filters = new SessionStore.SearchFilters(userId,
-                continuationId == null ? null : SessionRequests.continuationId(continuationId), SessionRequests.roleFilter(role),
+        SearchFilters filters = new SearchFilters(userId,
+                continuationId == null ? null : ContinuationIds.checked(continuationId), SessionRequests.roleFilter(role),
                 toolName, model, from == null ? null : Times.parse("from", from), to == null ? null : Times.parse("to", to),
                 SessionRequests.metadataFilter(metadata));
-        Float afterRank = null;
-        UUID afterId = null;
-        if (cursor != null) {
-            List<String> fields = Cursors.decode(cursor, 2);
-            try {
-                afterRank = Float.valueOf(fields.get(0));
-                afterId = UUID.fromString(fields.get(1));
-            } catch (IllegalArgumentException e) {
-                throw ProblemException.badRequest("cursor is not one this service returned");
-            }
-        }
-        return sessions.search(Tenant.of(request), SearchQuery.parse(q), filters, afterRank, afterId, limit + 1)
-                .map(hits -> {
-                    if (hits.size() <= limit) {
-                        return new Page<>(hits, null);
-                    }
-                    SearchHit last = hits.get(limit - 1);
-                    return new Page<>(hits.subList(0, limit), Cursors.encode(Float.toString(last.rank()), last.id()));
-                });
+        return messages.search(Principal.of(request), SearchQuery.parse(q), filters, cursor, limit);
     }
 }

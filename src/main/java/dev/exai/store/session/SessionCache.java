@@ -152,6 +152,11 @@ public class SessionCache {
 
     /** A cached session with the requested slice of its history (message JSON in seq order as stored). */
     public record Cached(int count, String sessionJson, Long expiresAtMillis, List<String> messages) {
+
+        /** Whether the session had expired by now (the cache keeps it until its own TTL). */
+        boolean expired() {
+            return expiresAtMillis != null && expiresAtMillis <= System.currentTimeMillis();
+        }
     }
 
     /**
@@ -175,14 +180,18 @@ public class SessionCache {
                 .onFailure().recoverWithItem(e -> null);
     }
 
-    /** Records a session's new state and the messages it gained (possibly none). Never fails. */
-    Uni<Void> write(String tenant, String cid, StoredSession session, List<Message> added) {
+    /**
+     * Records a session's new state and the messages it gained (possibly none), {@code addedJson} being their JSON as
+     * {@link #toJson} wrote it for the answer. Never fails.
+     */
+    Uni<Void> write(String tenant, String cid, StoredSession session, List<Message> added, List<String> addedJson) {
         return redis.writePrefixes().chain(prefixes -> prefixes.isEmpty()
                 ? Uni.createFrom().voidItem()
-                : redis.eval(WRITE, keys(prefixes, tenant, cid), writeArgs(session, added)).replaceWithVoid().onFailure().recoverWithNull());
+                : redis.eval(WRITE, keys(prefixes, tenant, cid), writeArgs(session, added, addedJson))
+                        .replaceWithVoid().onFailure().recoverWithNull());
     }
 
-    private List<String> writeArgs(StoredSession session, List<Message> added) {
+    private List<String> writeArgs(StoredSession session, List<Message> added, List<String> addedJson) {
         boolean withMessages = session.view().messageCount() <= maxMessages;
         List<String> args = new ArrayList<>(5 + 4 * added.size());
         args.add(ttlSeconds);
@@ -191,11 +200,12 @@ public class SessionCache {
         args.add(session.expiresAt() == null ? "" : Long.toString(session.expiresAt().toInstant().toEpochMilli()));
         args.add(Integer.toString(session.view().messageCount()));
         long bytes = 0;
-        for (Message m : added) {
+        for (int i = 0; i < added.size(); i++) {
             if (!withMessages || bytes > maxSessionBytes) {
                 break;
             }
-            String text = toJson(m);
+            Message m = added.get(i);
+            String text = addedJson.get(i);
             bytes += text.length();
             args.add(Long.toString(m.seq()));
             args.add(text);
@@ -247,11 +257,6 @@ public class SessionCache {
 
     private static String paddedSeq(long seq) {
         return String.format("%012d", seq);
-    }
-
-    /** Re-warms the cache with a session's whole history read from PostgreSQL, when it is small enough. */
-    Uni<Void> rewarm(String tenant, String cid, StoredSession session, List<Message> all) {
-        return all.size() > maxMessages ? Uni.createFrom().voidItem() : write(tenant, cid, session, all);
     }
 
     /** Puts a message's patched or redacted form in place of the one cached. Never fails; a failure retires the generation instead. */

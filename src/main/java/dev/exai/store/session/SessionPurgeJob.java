@@ -16,19 +16,21 @@ public class SessionPurgeJob {
     private static final Logger LOG = Logger.getLogger(SessionPurgeJob.class);
     private static final int BATCH = 1000;
 
-    private final SessionStore store;
+    private final SessionRows sessions;
+    private final MessageRows messages;
     private final long keyRetentionSeconds;
 
-    public SessionPurgeJob(SessionStore store, StoreConfig config) {
-        this.store = store;
+    public SessionPurgeJob(SessionRows sessions, MessageRows messages, StoreConfig config) {
+        this.sessions = sessions;
+        this.messages = messages;
         this.keyRetentionSeconds = config.messages().idempotencyRetention().toSeconds();
     }
 
     @Scheduled(every = "${exai-store.sessions.purge-every:1m}", delayed = "10s",
             concurrentExecution = Scheduled.ConcurrentExecution.SKIP)
     Uni<Void> purge() {
-        return store.purgeExpired(BATCH)
-                .chain(sessions -> store.purgeKeys(keyRetentionSeconds).invoke(keys -> {
+        return sessions.purgeExpired(BATCH)
+                .chain(sessions -> messages.purgeKeys(keyRetentionSeconds).invoke(keys -> {
                     if (sessions > 0 || keys > 0) {
                         LOG.infof("purged %d expired sessions and %d old idempotency keys", sessions, keys);
                     }

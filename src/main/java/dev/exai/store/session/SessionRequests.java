@@ -4,6 +4,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.ObjectReader;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.exai.store.common.ContinuationIds;
 import dev.exai.store.common.ProblemException;
 import dev.exai.store.common.StoreConfig;
 import jakarta.enterprise.context.ApplicationScoped;
@@ -14,18 +15,16 @@ import java.util.Iterator;
 import java.util.List;
 import java.util.Set;
 import java.util.UUID;
-import java.util.regex.Pattern;
 
 /**
  * Turns request JSON into validated inputs, answering 400 (or 413 for oversized content) with a detail that
- * names the offending field. Validation happens before any write, so a bad request leaves nothing behind.
+ * names the offending field. Its text is already clean ({@code common/TextInput} checked every string as it entered). Validation happens before any write, so a bad request leaves nothing behind.
  * Unknown fields of a create or a message are ignored (clients may send more than they need); a PATCH with
  * a field it cannot change is refused, since ignoring it would look like success.
  */
 @ApplicationScoped
 public class SessionRequests {
 
-    private static final Pattern CONTINUATION_ID = Pattern.compile("[A-Za-z0-9._:-]{1,128}");
     private static final Set<String> ROLES = Set.of("user", "assistant", "system", "tool");
     private static final Set<String> PATCHABLE = Set.of("title", "metadata", "ttl_seconds");
     static final int MAX_BATCH = 100;
@@ -41,14 +40,6 @@ public class SessionRequests {
     public SessionRequests(StoreConfig config) {
         this.maxContentBytes = config.messages().maxContentBytes();
         this.maxTtlSeconds = config.sessions().maxTtlSeconds();
-    }
-
-    /** Checks a continuation_id taken from a path. */
-    public static String continuationId(String cid) {
-        if (cid == null || !CONTINUATION_ID.matcher(cid).matches()) {
-            throw ProblemException.badRequest("continuation_id must be 1 to 128 characters of A-Z a-z 0-9 . _ : -");
-        }
-        return cid;
     }
 
     /** A message PATCH body: a merge patch naming only {@code metadata}, an object or null; answers that part. */
@@ -115,10 +106,7 @@ public class SessionRequests {
 
     /** A create or get-or-create body; {@code pathId} is the id from the URL of a PUT, else null. */
     SessionInput sessionInput(JsonNode body, String pathId) {
-        if (body != null && !body.isNull() && !body.isObject()) {
-            throw ProblemException.badRequest("the body must be a JSON object");
-        }
-        JsonNode b = body == null || body.isNull() ? com.fasterxml.jackson.databind.node.JsonNodeFactory.instance.objectNode() : body;
+        JsonNode b = objectBody(body);
         String cid = optionalText(b, "continuation_id", 128);
         if (pathId != null) {
             if (cid != null && !cid.equals(pathId)) {
@@ -128,7 +116,7 @@ public class SessionRequests {
         } else if (cid == null) {
             cid = UUID.randomUUID().toString();
         }
-        continuationId(cid);
+        ContinuationIds.checked(cid);
         Long ttl = ttl(b.get("ttl_seconds"));
         JsonNode sliding = b.get("ttl_sliding");
         if (sliding != null && !sliding.isNull() && !sliding.isBoolean()) {
@@ -144,7 +132,7 @@ public class SessionRequests {
         }
         String parent = optionalText(b, "parent_continuation_id", 128);
         if (parent != null) {
-            continuationId(parent);
+            ContinuationIds.checked(parent);
         }
         JsonNode parentSeq = b.get("parent_seq");
         if (parentSeq != null && !parentSeq.isNull()) {
@@ -161,14 +149,22 @@ public class SessionRequests {
                 parentSeq == null || parentSeq.isNull() ? null : parentSeq.asInt());
     }
 
-    /** A fork: the new session's id (made when absent) and the parent seq it branches at (null: the parent's last). */
-    SessionInput forkInput(JsonNode body, String parent) {
-        if (body != null && !body.isNull() && !body.isObject()) {
+    /** An optional object body: absent or null reads as {}, anything but an object is a 400. */
+    private static JsonNode objectBody(JsonNode body) {
+        if (body == null || body.isNull()) {
+            return com.fasterxml.jackson.databind.node.JsonNodeFactory.instance.objectNode();
+        }
+        if (!body.isObject()) {
             throw ProblemException.badRequest("the body must be a JSON object");
         }
-        JsonNode b = body == null || body.isNull() ? com.fasterxml.jackson.databind.node.JsonNodeFactory.instance.objectNode() : body;
+        return body;
+    }
+
+    /** A fork: the new session's id (made when absent) and the parent seq it branches at (null: the parent's last). */
+    SessionInput forkInput(JsonNode body, String parent) {
+        JsonNode b = objectBody(body);
         String cid = optionalText(b, "continuation_id", 128);
-        cid = continuationId(cid == null ? UUID.randomUUID().toString() : cid);
+        cid = ContinuationIds.checked(cid == null ? UUID.randomUUID().toString() : cid);
         JsonNode at = b.get("at_seq");
         if (at != null && !at.isNull() && (!at.isIntegralNumber() || !at.canConvertToInt() || at.asInt() < 0)) {
             throw ProblemException.badRequest("at_seq must be a whole number from 0");
@@ -244,9 +240,6 @@ public class SessionRequests {
         if (text.length() > maxContentBytes / 3 && text.getBytes(StandardCharsets.UTF_8).length > maxContentBytes) {
             throw ProblemException.tooLarge(name + ".content is larger than " + maxContentBytes + " bytes");
         }
-        if (text.indexOf('\u0000') >= 0) {
-            throw ProblemException.badRequest(name + ".content must not contain NUL characters");
-        }
         JsonNode tokens = node.get("token_count");
         Integer tokenCount = null;
         if (tokens != null && !tokens.isNull()) {
@@ -264,9 +257,6 @@ public class SessionRequests {
             reasoning = reasoningNode.asText();
             if (reasoning.length() > maxContentBytes / 3 && reasoning.getBytes(StandardCharsets.UTF_8).length > maxContentBytes) {
                 throw ProblemException.tooLarge(name + ".reasoning is larger than " + maxContentBytes + " bytes");
-            }
-            if (reasoning.indexOf('\u0000') >= 0) {
-                throw ProblemException.badRequest(name + ".reasoning must not contain NUL characters");
             }
         }
         JsonNode usage = node.get("usage");

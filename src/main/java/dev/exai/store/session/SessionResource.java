@@ -3,10 +3,13 @@ package dev.exai.store.session;
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.exai.store.common.ContinuationIds;
+import dev.exai.store.common.Hashing;
+import dev.exai.store.common.IdempotencyKey;
 import dev.exai.store.common.Page;
 import dev.exai.store.common.ProblemException;
-import dev.exai.store.common.Tenant;
 import dev.exai.store.common.Times;
+import dev.exai.store.security.Principal;
 import io.smallrye.mutiny.Multi;
 import io.smallrye.mutiny.Uni;
 import io.vertx.core.buffer.Buffer;
@@ -48,21 +51,21 @@ import org.jboss.resteasy.reactive.RestMulti;
 @Tag(name = "sessions")
 public class SessionResource {
 
-    static final String MERGE_PATCH = "application/merge-patch+json";
-
     private final SessionService sessions;
-    private final SessionRequests requests;
-    private final ObjectMapper json;
+    private final TransferService transfers;
     private final ContextReader contexts;
+    private final SessionRequests requests;
     private final SessionTransfer transfer;
+    private final ObjectMapper json;
 
-    public SessionResource(SessionService sessions, SessionRequests requests, ObjectMapper json, ContextReader contexts,
-                           SessionTransfer transfer) {
+    public SessionResource(SessionService sessions, TransferService transfers, ContextReader contexts, SessionRequests requests,
+                           SessionTransfer transfer, ObjectMapper json) {
         this.sessions = sessions;
-        this.requests = requests;
-        this.json = json;
+        this.transfers = transfers;
         this.contexts = contexts;
+        this.requests = requests;
         this.transfer = transfer;
+        this.json = json;
     }
 
     @POST
@@ -70,7 +73,7 @@ public class SessionResource {
     @Operation(summary = "Create a session", description = "Body optional; the server makes a UUID continuation_id when absent. 409 if the id exists.")
     public Uni<Response> create(@Context ContainerRequestContext request, @Context UriInfo uri, JsonNode body) {
         SessionInput input = requests.sessionInput(body, null);
-        return sessions.create(Tenant.of(request), input)
+        return sessions.create(Principal.of(request), input)
                 .map(session -> Response.created(uri.getBaseUriBuilder().path("sessions").path(session.continuationId()).build())
                         .entity(session).build());
     }
@@ -80,8 +83,8 @@ public class SessionResource {
     @Consumes(MediaType.APPLICATION_JSON)
     @Operation(summary = "Get or create a session", description = "201 when created, 200 when it existed; the body applies only on create.")
     public Uni<Response> getOrCreate(@Context ContainerRequestContext request, @PathParam("cid") String cid, JsonNode body) {
-        SessionInput input = requests.sessionInput(body, SessionRequests.continuationId(cid));
-        return sessions.getOrCreate(Tenant.of(request), input)
+        SessionInput input = requests.sessionInput(body, ContinuationIds.checked(cid));
+        return sessions.getOrCreate(Principal.of(request), input)
                 .map(result -> Response.status(result.created() ? 201 : 200).entity(result.session()).build());
     }
 
@@ -89,7 +92,7 @@ public class SessionResource {
     @Path("/{cid}")
     @Operation(summary = "Read a session")
     public Uni<Response> get(@Context ContainerRequestContext request, @PathParam("cid") String cid) {
-        return sessions.getJson(Tenant.of(request), SessionRequests.continuationId(cid))
+        return sessions.getJson(Principal.of(request), ContinuationIds.checked(cid))
                 .map(body -> Response.ok(body, MediaType.APPLICATION_JSON_TYPE).build());
     }
 
@@ -105,17 +108,17 @@ public class SessionResource {
                                    @Min(value = 1, message = "limit must be between 1 and 200")
                                    @Max(value = 200, message = "limit must be between 1 and 200") int limit,
                                    @QueryParam("cursor") String cursor) {
-        SessionStore.SessionFilters filters = new SessionStore.SessionFilters(userId, SessionRequests.metadataFilter(metadata),
+        SessionFilters filters = new SessionFilters(userId, SessionRequests.metadataFilter(metadata),
                 q == null || q.isEmpty() ? null : q, updatedAfter == null ? null : Times.parse("updated_after", updatedAfter));
-        return sessions.list(Tenant.of(request), filters, limit, cursor);
+        return sessions.list(Principal.of(request), filters, limit, cursor);
     }
 
     @PATCH
     @Path("/{cid}")
-    @Consumes({MERGE_PATCH, MediaType.APPLICATION_JSON})
+    @Consumes({MergePatch.MEDIA_TYPE, MediaType.APPLICATION_JSON})
     @Operation(summary = "Merge-patch title, metadata and ttl_seconds (RFC 7396)")
     public Uni<Session> patch(@Context ContainerRequestContext request, @PathParam("cid") String cid, JsonNode patch) {
-        return sessions.patch(Tenant.of(request), SessionRequests.continuationId(cid),
+        return sessions.patch(Principal.of(request), ContinuationIds.checked(cid),
                 current -> requests.applyPatch(patch, current, parse(current.metadata())));
     }
 
@@ -126,7 +129,7 @@ public class SessionResource {
             description = "409 naming the sessions that continue it, unless cascade=true, which deletes them too.")
     public Uni<Response> delete(@Context ContainerRequestContext request, @PathParam("cid") String cid,
                                 @QueryParam("cascade") @DefaultValue("false") boolean cascade) {
-        return sessions.delete(Tenant.of(request), SessionRequests.continuationId(cid), cascade)
+        return sessions.delete(Principal.of(request), ContinuationIds.checked(cid), cascade)
                 .map(done -> Response.noContent().build());
     }
 
@@ -138,8 +141,8 @@ public class SessionResource {
                     + "Nothing is copied: the new session's history is the parent's first at_seq messages, then its own.")
     public Uni<Response> fork(@Context ContainerRequestContext request, @Context UriInfo uri, @PathParam("cid") String cid,
                               JsonNode body) {
-        SessionInput input = requests.forkInput(body, SessionRequests.continuationId(cid));
-        return sessions.fork(Tenant.of(request), input)
+        SessionInput input = requests.forkInput(body, ContinuationIds.checked(cid));
+        return sessions.fork(Principal.of(request), input)
                 .map(session -> Response.created(uri.getBaseUriBuilder().path("sessions").path(session.continuationId()).build())
                         .entity(session).build());
     }
@@ -169,11 +172,11 @@ public class SessionResource {
 
     private Multi<Buffer> exported(ContainerRequestContext request, String cid, String extension, Function<Session, String> header,
                                    Function<Message, String> line) {
-        String id = SessionRequests.continuationId(cid);
-        return RestMulti.fromUniResponse(sessions.exportable(Tenant.of(request), id),
+        String id = ContinuationIds.checked(cid);
+        return RestMulti.fromUniResponse(transfers.exportable(Principal.of(request), id),
                 session -> Multi.createBy().concatenating().streams(
                         Multi.createFrom().item(Buffer.buffer(header.apply(session.view()))),
-                        sessions.exportMessages(session).map(m -> Buffer.buffer(line.apply(m)))),
+                        transfers.exportMessages(session).map(m -> Buffer.buffer(line.apply(m)))),
                 session -> Map.of("Content-Disposition", List.of("attachment; filename=\"" + id + extension + "\"")));
     }
 
@@ -186,14 +189,12 @@ public class SessionResource {
                     + "Idempotency-Key makes a retry answer the first result.")
     public Uni<Response> importSession(@Context ContainerRequestContext request, @Context UriInfo uri,
                                        @QueryParam("continuation_id") String continuationId,
-                                       @HeaderParam(MessageResource.IDEMPOTENCY_KEY) String idempotencyKey, String body) {
-        String cid = continuationId == null ? UUID.randomUUID().toString() : SessionRequests.continuationId(continuationId);
-        if (idempotencyKey != null && (idempotencyKey.isEmpty() || idempotencyKey.length() > 255)) {
-            throw ProblemException.badRequest("Idempotency-Key must be 1 to 255 characters");
-        }
+                                       @HeaderParam(IdempotencyKey.HEADER) String idempotencyKey, String body) {
+        String cid = continuationId == null ? UUID.randomUUID().toString() : ContinuationIds.checked(continuationId);
+        String key = IdempotencyKey.checked(idempotencyKey);
         SessionTransfer.Parsed parsed = transfer.parse(body == null ? "" : body, cid);
-        byte[] hash = idempotencyKey == null ? null : MessageResource.sha256(body);
-        return sessions.importSession(Tenant.of(request), parsed, idempotencyKey, hash)
+        byte[] hash = key == null ? null : Hashing.sha256(body);
+        return transfers.importSession(Principal.of(request), parsed, key, hash)
                 .map(imported -> {
                     Response.ResponseBuilder answer = Response.created(uri.getBaseUriBuilder().path("sessions")
                             .path(imported.session().continuationId()).build()).entity(imported.session());
@@ -217,7 +218,7 @@ public class SessionResource {
                                  @Min(value = 0, message = "reserve_tokens must be 0 or more") int reserveTokens,
                                  @QueryParam("include_chain") @DefaultValue("true") boolean includeChain,
                                  @QueryParam("include_reasoning") @DefaultValue("false") boolean includeReasoning) {
-        String id = SessionRequests.continuationId(cid);
+        String id = ContinuationIds.checked(cid);
         if (maxTokens == null) {
             throw ProblemException.badRequest("max_tokens is required");
         }
@@ -225,7 +226,7 @@ public class SessionResource {
             throw ProblemException.badRequest("reserve_tokens must be less than max_tokens");
         }
         long budget = (long) maxTokens - reserveTokens;
-        return contexts.read(Tenant.of(request), id, budget, includeChain, includeReasoning)
+        return contexts.read(Principal.of(request), id, budget, includeChain, includeReasoning)
                 .map(context -> Response.ok(contextJson(id, maxTokens, reserveTokens, context), MediaType.APPLICATION_JSON_TYPE)
                         .header("X-Cache", context.cacheHit() ? "hit" : "miss").build());
     }

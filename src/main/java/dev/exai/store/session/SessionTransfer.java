@@ -5,6 +5,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.exai.store.common.ProblemException;
+import dev.exai.store.common.TextInput;
 import dev.exai.store.common.Times;
 import jakarta.enterprise.context.ApplicationScoped;
 import java.time.OffsetDateTime;
@@ -130,6 +131,7 @@ public class SessionTransfer {
             if (node == null || !node.isObject()) {
                 throw ProblemException.badRequest("line " + lineNo + " is not a JSON object");
             }
+            TextInput.check(node, "line " + lineNo);
             return node;
         } catch (JsonProcessingException e) {
             throw ProblemException.badRequest("line " + lineNo + " is not JSON: " + e.getOriginalMessage());

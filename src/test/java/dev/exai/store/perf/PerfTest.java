@@ -259,6 +259,12 @@ class PerfTest {
         problem(alpha().body(List.of(Map.of("tool", tool, "latency_ms", 1), Map.of("tool", tool, "latency_ms", -1))).post("/perf/samples"))
                 .body("detail", containsString("samples[1].latency_ms"));
         problem(alpha().body(List.of(Map.of("tool", tool, "latency_ms", "fast"))).post("/perf/samples"));
+        // finite, but no call lasts that long: it would swamp every average after it
+        problem(alpha().body(List.of(Map.of("tool", tool, "latency_ms", 1e300))).post("/perf/samples"))
+                .body("detail", containsString("samples[0].latency_ms"));
+        problem(alpha().body(List.of(Map.of("tool", tool, "latency_ms", 86_400_001))).post("/perf/samples"));
+        problem(alpha().body(List.of(Map.of("tool", tool, "latency_ms", 5, "ttft_ms", 1e300))).post("/perf/samples"))
+                .body("detail", containsString("samples[0].ttft_ms"));
         problem(alpha().body(List.of(Map.of("tool", tool, "latency_ms", 1, "at", "yesterday"))).post("/perf/samples"));
         problem(alpha().body(List.of(Map.of("tool", tool, "latency_ms", 1, "at", clock.now().minusDays(8).toString()))).post("/perf/samples"))
                 .body("detail", containsString("retention"));

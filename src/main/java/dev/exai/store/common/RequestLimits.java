@@ -7,12 +7,17 @@ import jakarta.enterprise.context.ApplicationScoped;
 import jakarta.enterprise.event.Observes;
 
 /**
- * Refuses a body whose declared length is over the limit with a problem+json 413 before anything reads it:
- * {@code exai-store.max-json-body} (16M) for the JSON routes, {@code exai-store.files.max-bytes} for uploads.
- * {@code quarkus.http.limits.max-body-size} stays a higher ceiling, because uploads stream past the REST layer.
+ * Refuses a request over the service's size limits with problem+json before anything reads it: a URI longer than
+ * {@value #MAX_URI} characters (414), and a body whose declared length is over {@code exai-store.max-json-body} (16M)
+ * for the JSON routes or {@code exai-store.files.max-bytes} for uploads (413). The HTTP server's own limits stay
+ * higher ceilings ({@code quarkus.http.limits.max-initial-line-length}, {@code max-body-size}): past them Vert.x
+ * answers by itself, with an empty body, and Quarkus gives no hook to change that.
  */
 @ApplicationScoped
-public class BodyLimit {
+public class RequestLimits {
+
+    /** The longest request URI (path and query) a route takes. */
+    static final int MAX_URI = 8192;
 
     /** Room for the multipart framing around an uploaded file. */
     private static final long MULTIPART_OVERHEAD = 64 * 1024;
@@ -20,13 +25,20 @@ public class BodyLimit {
     private final long maxBytes;
     private final long maxFileBytes;
 
-    public BodyLimit(StoreConfig config) {
+    public RequestLimits(StoreConfig config) {
         this.maxBytes = config.maxJsonBody().asLongValue();
         this.maxFileBytes = config.files().maxBytes();
     }
 
     void install(@Observes Router router) {
         router.route().order(Integer.MIN_VALUE).handler(ctx -> {
+            if (ctx.request().uri().length() > MAX_URI) {
+                ctx.response().setStatusCode(414)
+                        .putHeader(HttpHeaders.CONTENT_TYPE, Problem.MEDIA_TYPE)
+                        .end("{\"type\":\"urn:exai-store:problem:uri-too-long\",\"title\":\"URI too long\",\"status\":414,"
+                                + "\"detail\":\"the request URI is longer than " + MAX_URI + " characters; send long filters in fewer words\"}");
+                return;
+            }
             String declared = ctx.request().getHeader(HttpHeaders.CONTENT_LENGTH);
             boolean upload = ctx.request().method() == HttpMethod.POST && "/files".equals(ctx.request().path());
             String type = ctx.request().getHeader(HttpHeaders.CONTENT_TYPE);

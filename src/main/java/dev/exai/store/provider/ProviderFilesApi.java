@@ -1,4 +1,4 @@
-package dev.exai.store.file;
+package dev.exai.store.provider;
 
 import io.smallrye.mutiny.Uni;
 import jakarta.ws.rs.Consumes;

@@ -1,5 +1,8 @@
-package dev.exai.store.common;
+package dev.exai.store.security;
 
+import dev.exai.store.common.Database;
+import dev.exai.store.common.ProblemException;
+import dev.exai.store.common.StoreConfig;
 import io.github.bucket4j.Bandwidth;
 import io.github.bucket4j.Bucket;
 import io.github.bucket4j.ConsumptionProbe;
@@ -43,7 +46,7 @@ public class TenantLimits {
     }
 
     /** Takes one request from the tenant's rate; the problem to answer when it has none left, else null. */
-    public ProblemException admit(String tenant) {
+    ProblemException admit(String tenant) {
         double rate = override(tenant).flatMap(StoreConfig.Limits.TenantLimits::requestsPerSecond).orElse(config.requestsPerSecond());
         if (rate <= 0) {
             return null;
@@ -53,12 +56,13 @@ public class TenantLimits {
             return null;
         }
         long retryAfter = Math.max(1, (probe.getNanosToWaitForRefill() + 999_999_999L) / 1_000_000_000L);
-        return new RateLimited(retryAfter, "tenant " + tenant + " is over its limit of " + rate
-                + " requests per second (EXAI_STORE_LIMITS_REQUESTS_PER_SECOND); retry after " + retryAfter + " s");
+        return new ProblemException(429, "rate-limited", "Too Many Requests", "tenant " + tenant + " is over its limit of " + rate
+                + " requests per second (EXAI_STORE_LIMITS_REQUESTS_PER_SECOND); retry after " + retryAfter + " s")
+                .withHeader("Retry-After", Long.toString(retryAfter));
     }
 
     /** The problem to answer when the tenant had used its stored bytes at the last count, else null. */
-    public ProblemException storageFull(String tenant) {
+    ProblemException storageFull(String tenant) {
         long limit = storedBytesLimit(tenant);
         Long used = storedBytes.get(tenant);
         if (limit <= 0 || used == null || used < limit) {
@@ -122,20 +126,5 @@ public class TenantLimits {
 
     private Optional<StoreConfig.Limits.TenantLimits> override(String tenant) {
         return Optional.ofNullable(config.tenants().get(tenant));
-    }
-
-    /** A 429 with the seconds after which the tenant has a request again. */
-    public static final class RateLimited extends ProblemException {
-
-        private final long retryAfterSeconds;
-
-        RateLimited(long retryAfterSeconds, String detail) {
-            super(429, "rate-limited", "Too Many Requests", detail);
-            this.retryAfterSeconds = retryAfterSeconds;
-        }
-
-        public long retryAfterSeconds() {
-            return retryAfterSeconds;
-        }
     }
 }

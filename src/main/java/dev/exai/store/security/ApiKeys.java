@@ -1,5 +1,7 @@
-package dev.exai.store.common;
+package dev.exai.store.security;
 
+import dev.exai.store.common.Hashing;
+import dev.exai.store.common.StoreConfig;
 import io.quarkus.runtime.LaunchMode;
 import io.quarkus.runtime.StartupEvent;
 import jakarta.enterprise.context.ApplicationScoped;
@@ -13,8 +15,9 @@ import java.util.Optional;
 import java.util.regex.Pattern;
 
 /**
- * The tenant keys from EXAI_STORE_API_KEYS. A key maps to exactly one tenant; comparison is constant-time.
- * In the prod profile the service refuses to start without keys unless auth was turned off explicitly.
+ * The tenant keys from EXAI_STORE_API_KEYS. A key maps to exactly one tenant; comparison is constant-time. Each key
+ * has an id that names it in logs and records without revealing it: {@code env-} and the first 12 hex digits of its
+ * SHA-256. In the prod profile the service refuses to start without keys unless auth was turned off explicitly.
  */
 @ApplicationScoped
 public class ApiKeys {
@@ -24,11 +27,15 @@ public class ApiKeys {
     private final boolean enabled;
     private final String defaultTenant;
     private final Map<String, byte[]> keysByTenant;
+    private final Map<String, String> keyIdsByTenant;
 
     public ApiKeys(StoreConfig config) {
         this.enabled = config.authEnabled();
         this.defaultTenant = config.defaultTenant();
         this.keysByTenant = parse(config.apiKeys().orElse(List.of()));
+        Map<String, String> ids = new LinkedHashMap<>();
+        keysByTenant.forEach((tenant, key) -> ids.put(tenant, "env-" + Hashing.sha256Hex(key).substring(0, 12)));
+        this.keyIdsByTenant = Map.copyOf(ids);
     }
 
     void checkOnStart(@Observes StartupEvent event) {
@@ -38,17 +45,17 @@ public class ApiKeys {
         }
     }
 
-    /** The tenant of an {@code Authorization: Bearer <key>} header, or empty when it is missing or unknown. */
-    public Optional<String> tenantOfHeader(String authorization) {
+    /** The principal of an {@code Authorization: Bearer <key>} header, or empty when it is missing or unknown. */
+    public Optional<Principal> principalOfHeader(String authorization) {
         String token = authorization != null && authorization.regionMatches(true, 0, "Bearer ", 0, 7)
                 ? authorization.substring(7).trim() : null;
-        return tenantOf(token);
+        return principalOf(token);
     }
 
-    /** The tenant a bearer token belongs to, or empty when the token is unknown. */
-    public Optional<String> tenantOf(String token) {
+    /** The principal a bearer token belongs to, or empty when the token is unknown. */
+    public Optional<Principal> principalOf(String token) {
         if (!enabled) {
-            return Optional.of(defaultTenant);
+            return Optional.of(new Principal(defaultTenant, "none"));
         }
         if (token == null) {
             return Optional.empty();
@@ -60,7 +67,7 @@ public class ApiKeys {
                 match = entry.getKey();
             }
         }
-        return Optional.ofNullable(match);
+        return match == null ? Optional.empty() : Optional.of(new Principal(match, keyIdsByTenant.get(match)));
     }
 
     public boolean enabled() {

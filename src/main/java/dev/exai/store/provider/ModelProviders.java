@@ -1,4 +1,4 @@
-package dev.exai.store.file;
+package dev.exai.store.provider;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
@@ -22,7 +22,8 @@ import org.jboss.logging.Logger;
 import org.jboss.resteasy.reactive.client.api.ClientMultipartForm;
 
 /**
- * Calls to the model providers' file APIs with the service's failure policy: each attempt bounded by
+ * Calls to the model providers' file APIs (the provider room: file uploads and extracted text today, chat
+ * completions for summaries next) with the service's failure policy: each attempt bounded by
  * {@code exai-store.providers.timeout}, 429 and 5xx (and no answer) retried with doubling back-off that
  * honours {@code Retry-After}, a circuit breaker per provider (SmallRye Fault Tolerance) so a provider that keeps
  * failing is not hammered, and every final failure turned into a 502 problem naming the provider and its status.
@@ -52,12 +53,12 @@ public class ModelProviders {
     }
 
     /** The longest one call (upload or text) can take with every attempt and back-off, to bound work that waits on it. */
-    Duration longestCall() {
+    public Duration longestCall() {
         return timeout.multipliedBy(retries + 1L).plus(MAX_RETRY_AFTER.multipliedBy(retries)).plusSeconds(5);
     }
 
     /** The provider of that name, or a 404 for a name this service does not know. */
-    Provider named(String name) {
+    public Provider named(String name) {
         Provider provider = providers.get(name);
         if (provider == null) {
             throw new ProblemException(404, "unknown-provider", "Not found", "provider " + name + " does not exist; use kimi or glm");
@@ -66,7 +67,7 @@ public class ModelProviders {
     }
 
     /** Uploads a file for text extraction; answers the provider's file id. */
-    Uni<String> upload(Provider provider, Path file, String filename, String contentType) {
+    public Uni<String> upload(Provider provider, Path file, String filename, String contentType) {
         Supplier<Uni<ProviderFilesApi.UploadedFile>> call = () -> provider.api().upload(provider.authorization(),
                 ClientMultipartForm.create().attribute("purpose", "file-extract", null)
                         .binaryFileUpload("file", filename, file.toString(), contentType));
@@ -82,7 +83,7 @@ public class ModelProviders {
      * The provider's extracted text of a file it holds: the {@code content} field of its JSON answer, or the raw body.
      * A provider that answers 404 no longer knows the file (providers expire files): {@link ForgottenFile}.
      */
-    Uni<String> extractedText(Provider provider, String providerFileId) {
+    public Uni<String> extractedText(Provider provider, String providerFileId) {
         return guarded(provider, () -> provider.api().content(provider.authorization(), providerFileId)
                 .onFailure(e -> e instanceof WebApplicationException web && web.getResponse().getStatus() == 404)
                 .transform(e -> new ForgottenFile(provider, providerFileId)), TEXT).map(body -> {
@@ -172,7 +173,7 @@ public class ModelProviders {
     }
 
     /** The provider answered 404 for a file id it gave us: it no longer holds the file. Not retried, not a breaker failure. */
-    static final class ForgottenFile extends ProblemException {
+    public static final class ForgottenFile extends ProblemException {
         ForgottenFile(Provider provider, String providerFileId) {
             super(502, "provider-failed", "Bad gateway", "provider " + provider.name() + " no longer knows file " + providerFileId
                     + " (it answered 404), even after the file was uploaded to it again");
@@ -200,7 +201,7 @@ public class ModelProviders {
     }
 
     /** One configured provider. */
-    record Provider(String name, String url, String apiKey, long maxBytes, ProviderFilesApi api, Guard guard) {
+    public record Provider(String name, String url, String apiKey, long maxBytes, ProviderFilesApi api, Guard guard) {
         String authorization() {
             return "Bearer " + apiKey;
         }

@@ -1,0 +1,43 @@
+package dev.exai.store.security;
+
+import dev.exai.store.common.ProblemException;
+import jakarta.enterprise.context.ApplicationScoped;
+
+/**
+ * The one admission step every request passes, whatever serves it (a REST resource through {@link ApiKeyFilter},
+ * the streamed upload route directly): the key names the principal (401 otherwise), the tenant's rate must have
+ * room (429 with Retry-After), and a request that adds stored bytes needs the tenant under its quota (507).
+ */
+@ApplicationScoped
+public class Admission {
+
+    private final ApiKeys keys;
+    private final TenantLimits limits;
+
+    public Admission(ApiKeys keys, TenantLimits limits) {
+        this.keys = keys;
+        this.limits = limits;
+    }
+
+    /**
+     * The principal of an {@code Authorization} header, taken from its tenant's rate; {@code storesBytes} when the
+     * request adds message text or file bytes. Throws the problem to answer when it is not admitted.
+     */
+    public Principal admit(String authorization, boolean storesBytes) {
+        Principal principal = keys.principalOfHeader(authorization).orElseThrow(Admission::unauthorized);
+        ProblemException refused = limits.admit(principal.tenant());
+        if (refused == null && storesBytes) {
+            refused = limits.storageFull(principal.tenant());
+        }
+        if (refused != null) {
+            throw refused;
+        }
+        return principal;
+    }
+
+    private static ProblemException unauthorized() {
+        return new ProblemException(401, "unauthorized", "Unauthorized",
+                "send Authorization: Bearer <key> with a key from EXAI_STORE_API_KEYS")
+                .withHeader("WWW-Authenticate", "Bearer");
+    }
+}

@@ -1,0 +1,42 @@
+package dev.exai.store.security;
+
+import dev.exai.store.common.ProblemException;
+import dev.exai.store.common.ProblemMappers;
+import jakarta.ws.rs.container.ContainerRequestContext;
+import jakarta.ws.rs.core.HttpHeaders;
+import jakarta.ws.rs.core.Response;
+import org.jboss.resteasy.reactive.server.ServerRequestFilter;
+
+/**
+ * Runs {@link Admission} before routing, so an unknown route without a key is a 401 too, and records the
+ * request's {@link Principal} for the resources.
+ */
+public class ApiKeyFilter {
+
+    private final Admission admission;
+
+    public ApiKeyFilter(Admission admission) {
+        this.admission = admission;
+    }
+
+    /** The routes that add message text to what a tenant stores (the upload route admits its own requests). */
+    private static boolean storesBytes(String method, String path) {
+        return method.equals("POST") && (path.endsWith("/messages") || path.equals("/sessions/import"));
+    }
+
+    @ServerRequestFilter(preMatching = true)
+    public Response authenticate(ContainerRequestContext request) {
+        String path = request.getUriInfo().getPath();
+        if (path.startsWith("/q/")) {
+            return null;
+        }
+        try {
+            Principal principal = admission.admit(request.getHeaderString(HttpHeaders.AUTHORIZATION),
+                    storesBytes(request.getMethod(), path));
+            request.setProperty(Principal.PROPERTY, principal);
+            return null;
+        } catch (ProblemException refused) {
+            return ProblemMappers.answer(refused);
+        }
+    }
+}

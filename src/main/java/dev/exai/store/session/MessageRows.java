@@ -1,0 +1,243 @@
+package dev.exai.store.session;
+
+import dev.exai.store.common.Database;
+import io.smallrye.mutiny.Uni;
+import io.vertx.mutiny.sqlclient.Row;
+import io.vertx.mutiny.sqlclient.RowSet;
+import io.vertx.mutiny.sqlclient.SqlClient;
+import io.vertx.mutiny.sqlclient.Tuple;
+import jakarta.enterprise.context.ApplicationScoped;
+import io.vertx.core.buffer.Buffer;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+import java.util.UUID;
+
+/**
+ * Message rows in PostgreSQL ({@code chat_messages} and the appends' idempotency keys): the append statement,
+ * history ranges, the running-token-sum probes, edits and redaction. The per-session {@code seq} comes from the
+ * session row's {@code message_count}, incremented by the same statement that inserts the messages: the row lock
+ * serializes appenders of one session, and a rolled-back append gives its numbers back, so seq is gapless.
+ */
+@ApplicationScoped
+class MessageRows {
+
+    private static final String APPEND = appendStatement(false);
+    private static final String APPEND_KEYED = appendStatement(true);
+
+    private final Database db;
+
+    MessageRows(Database db) {
+        this.db = db;
+    }
+
+    /**
+     * Appends messages in one statement: bumps the live session's count, token totals and version (and, for a
+     * sliding expiry, its expiry), inserts the messages with the numbers and running token sums that frees, and
+     * records their seq range under the idempotency key (if any). A turn cap is checked by the same update, so
+     * concurrent appends never pass it. Answers the updated session and the stored messages, or null when no live
+     * session with room for them has that id. {@code tokens} and {@code reasoningTokens} are the counts to store.
+     */
+    Uni<Appended> append(SqlClient sql, String tenant, String cid, List<NewMessage> messages, int[] tokens,
+                         int[] reasoningTokens, String idempotencyKey) {
+        int n = messages.size();
+        MessageColumns c = new MessageColumns(messages, tokens, reasoningTokens, 0, 0);
+        Boolean[] estimated = new Boolean[n];
+        for (int i = 0; i < n; i++) {
+            estimated[i] = messages.get(i).tokenCount() == null;
+        }
+        String statement = idempotencyKey == null ? APPEND : APPEND_KEYED;
+        return sql.preparedQuery(statement)
+                .execute(Tuple.from(Arrays.asList(tenant, cid, n, c.roles, c.contents, c.metadata, c.counts, idempotencyKey,
+                        c.tools, c.models, c.providers, c.inputs, c.outputs, c.files, c.images, c.reasonings, c.reasoningCounts, estimated,
+                        c.tokensThrough, c.totalThrough, c.tokens, c.total, c.pieces)))
+                .map(rows -> {
+                    if (rows.size() == 0) {
+                        return null;
+                    }
+                    StoredSession session = null;
+                    List<Message> stored = new ArrayList<>(n);
+                    for (Row row : rows) {
+                        if (session == null) {
+                            session = Rows.session(row);
+                        }
+                        stored.add(Rows.message(row, "m_id", "m_metadata", "m_created_at"));
+                    }
+                    return new Appended(session, stored, false);
+                });
+    }
+
+    /**
+     * The append statement. Keyed, it also records the seq range under the idempotency key; keyless, it leaves that
+     * update out rather than run it with a null key, which found nothing and cost 5% of the statement's PostgreSQL CPU.
+     */
+    private static String appendStatement(boolean keyed) {
+        return "WITH s AS ("
+                + " UPDATE chat_sessions SET message_count = message_count + $3, version = version + 1, updated_at = now(),"
+                + " tokens_total = tokens_total + $21, reasoning_total = reasoning_total + $22 - $21,"
+                + " expires_at = CASE WHEN ttl_sliding THEN now() + ttl_seconds * interval '1 second' ELSE expires_at END"
+                + " WHERE tenant = $1 AND continuation_id = $2 AND " + Rows.LIVE
+                + " AND (max_messages IS NULL OR message_count + $3 <= max_messages) RETURNING " + Rows.SESSION_COLUMNS
+                + "), m AS ("
+                + " INSERT INTO chat_messages (session_id, seq, role, content, metadata, tool_name, model, provider, input_tokens,"
+                + " output_tokens, files, images, reasoning, token_count, reasoning_token_count, token_count_estimated,"
+                + " tokens_through, total_through, created_at, search_doc)"
+                + " SELECT s.id, s.message_count - $3 + t.ord, t.role, t.content, t.metadata::jsonb, t.tool, t.model, t.provider,"
+                + " t.input, t.output, string_to_array(NULLIF(t.files, ''), ',')::uuid[], string_to_array(NULLIF(t.images, ''), ',')::uuid[],"
+                + " t.reasoning, t.tokens, t.reasoning_tokens, t.estimated, s.tokens_total - $21 + t.tokens_through,"
+                + " s.tokens_total + s.reasoning_total - $22 + t.total_through, now(), " + Rows.SEARCH_DOC
+                + " FROM s, unnest($4::text[], $5::text[], $6::text[], $9::text[], $10::text[], $11::text[], $12::int[], $13::int[],"
+                + " $14::text[], $15::text[], $16::text[], $7::int[], $17::int[], $18::boolean[], $19::bigint[], $20::bigint[],"
+                + " $23::text[]) WITH ORDINALITY AS t(role, content, metadata, tool, model, provider, input, output, files, images,"
+                + " reasoning, tokens, reasoning_tokens, estimated, tokens_through, total_through, pieces, ord)"
+                + " RETURNING id AS m_id, seq, role, content, metadata::text AS m_metadata, tool_name, model, provider, input_tokens,"
+                + " output_tokens, files::text[] AS files, images::text[] AS images, reasoning, token_count, token_count_estimated,"
+                + " reasoning_token_count, created_at AS m_created_at, tokens_through, total_through, redacted, edits"
+                + (keyed ? "), k AS ("
+                        + " UPDATE message_idempotency_keys SET first_seq = s.message_count - $3 + 1, last_seq = s.message_count"
+                        + " FROM s WHERE message_idempotency_keys.session_id = s.id AND message_idempotency_keys.key = $8"
+                        // keyless: $8 (null) only keeps the numbering; a SELECT that nothing reads is never run
+                        : "), k AS (SELECT $8::text")
+                + ") SELECT s.*, m.* FROM s CROSS JOIN m ORDER BY m.seq";
+    }
+
+
+    /**
+     * Claims an idempotency key for the live session. Answers true when this request owns it now; false when
+     * the key was used before (committed, or by a concurrent request this one waited for) or the session is missing.
+     */
+    Uni<Boolean> claimKey(SqlClient sql, String tenant, String cid, String key, byte[] requestHash) {
+        return sql.preparedQuery("INSERT INTO message_idempotency_keys (session_id, key, request_hash) "
+                        + "SELECT id, $3, $4 FROM chat_sessions WHERE tenant = $1 AND continuation_id = $2 AND " + Rows.LIVE
+                        + " ON CONFLICT DO NOTHING")
+                .execute(Tuple.of(tenant, cid, key, Buffer.buffer(requestHash)))
+                .map(rows -> rows.rowCount() == 1);
+    }
+
+
+    /** What an earlier request stored under the key, or null when neither the key nor the session exists. */
+    Uni<UsedKey> usedKey(SqlClient sql, String tenant, String cid, String key) {
+        return sql.preparedQuery("SELECT k.request_hash, k.first_seq, k.last_seq, " + Rows.sessionColumns("s.")
+                        + " FROM message_idempotency_keys k JOIN chat_sessions s ON s.id = k.session_id"
+                        + " WHERE s.tenant = $1 AND s.continuation_id = $2 AND " + Rows.LIVE_S + " AND k.key = $3")
+                .execute(Tuple.of(tenant, cid, key))
+                .map(rows -> Rows.first(rows, row -> new UsedKey(row.getBuffer("request_hash").getBytes(),
+                        row.getLong("first_seq"), row.getLong("last_seq"), Rows.session(row))));
+    }
+
+
+    /** Messages with {@code from <= seq <= to}, ascending. */
+    Uni<List<Message>> range(SqlClient sql, UUID sessionId, long from, long to) {
+        return sql.preparedQuery("SELECT " + Rows.MESSAGE_COLUMNS + " FROM chat_messages WHERE session_id = $1 AND seq BETWEEN $2 AND $3 ORDER BY seq")
+                .execute(Tuple.of(sessionId, from, to))
+                .map(Rows::messages);
+    }
+
+    Uni<List<Message>> range(UUID sessionId, long from, long to) {
+        return db.run(pool -> range(pool, sessionId, from, to));
+    }
+
+
+    /** Up to {@code limit} messages below {@code beforeSeq}, newest first. */
+    Uni<List<Message>> before(UUID sessionId, long beforeSeq, int limit) {
+        return db.run(pool -> pool.preparedQuery("SELECT " + Rows.MESSAGE_COLUMNS
+                        + " FROM chat_messages WHERE session_id = $1 AND seq < $2 ORDER BY seq DESC LIMIT $3")
+                .execute(Tuple.of(sessionId, beforeSeq, limit))
+                .map(Rows::messages));
+    }
+
+
+    /** A slice of history straight from PostgreSQL, in response order, for sessions too large to cache. */
+    Uni<List<Message>> page(HistoryQuery query, UUID sessionId, int count) {
+        return switch (query.order()) {
+            case ASC -> range(sessionId, query.boundary() + 1, query.boundary() + query.limit());
+            case LAST -> range(sessionId, count - query.limit() + 1L, count);
+            case DESC -> before(sessionId, query.boundary() == 0 ? count + 1L : query.boundary(), query.limit());
+        };
+    }
+
+    /** The running token sum through {@code seq} ({@code withReasoning}: reasoning tokens included); 0 for seq 0. */
+    Uni<Long> tokensThrough(UUID sessionId, long seq, boolean withReasoning) {
+        if (seq == 0) {
+            return Uni.createFrom().item(0L);
+        }
+        return db.run(pool -> pool.preparedQuery("SELECT " + (withReasoning ? "total_through" : "tokens_through")
+                        + " FROM chat_messages WHERE session_id = $1 AND seq = $2")
+                .execute(Tuple.of(sessionId, seq))
+                .map(rows -> rows.size() == 0 ? 0L : rows.iterator().next().getLong(0)));
+    }
+
+
+    /** The first seq whose running token sum reaches {@code atLeast}: one probe of the running-sum index. */
+    Uni<Long> firstSeqReaching(UUID sessionId, long atLeast, boolean withReasoning) {
+        String column = withReasoning ? "total_through" : "tokens_through";
+        return db.run(pool -> pool.preparedQuery("SELECT seq FROM chat_messages WHERE session_id = $1 AND " + column
+                        + " >= $2 ORDER BY " + column + ", seq LIMIT 1")
+                .execute(Tuple.of(sessionId, atLeast))
+                .map(rows -> rows.size() == 0 ? null : rows.iterator().next().getLong(0)));
+    }
+
+
+    /** A page of history filtered by tool and/or model, ascending after {@code afterSeq}. */
+    Uni<List<Message>> filtered(UUID sessionId, String toolName, String model, long afterSeq, int limit) {
+        return db.run(pool -> pool.preparedQuery("SELECT " + Rows.MESSAGE_COLUMNS + " FROM chat_messages WHERE session_id = $1"
+                        + " AND ($2::text IS NULL OR tool_name = $2) AND ($3::text IS NULL OR model = $3) AND seq > $4"
+                        + " ORDER BY seq LIMIT $5")
+                .execute(Tuple.from(Arrays.asList(sessionId, toolName, model, afterSeq, limit)))
+                .map(Rows::messages));
+    }
+
+
+    /**
+     * Redacts the live session's message {@code seq}: content, metadata, reasoning and file references are wiped, the row
+     * stays as a tombstone. Answers the tombstone (also when it already was one), or null when there is no such message.
+     */
+    Uni<Message> redact(String tenant, String cid, long seq) {
+        return db.run(pool -> pool.preparedQuery("UPDATE chat_messages m SET content = '', metadata = '{}', reasoning = NULL, search_doc = ''::tsvector,"
+                        + " files = NULL, images = NULL, edits = m.edits + CASE WHEN m.redacted THEN 0 ELSE 1 END, redacted = true"
+                        + " FROM chat_sessions s WHERE s.id = m.session_id AND s.tenant = $1 AND s.continuation_id = $2"
+                        + " AND " + Rows.LIVE_S + " AND m.seq = $3 RETURNING " + Rows.qualified("m."))
+                .execute(Tuple.of(tenant, cid, seq))
+                .map(rows -> Rows.first(rows, r -> Rows.message(r, "id", "metadata", "created_at"))));
+    }
+
+
+    /** The live session's message {@code seq}, locked for a read-modify-write; null when there is none. */
+    Uni<Message> findMessageForUpdate(SqlClient sql, String tenant, String cid, long seq) {
+        return sql.preparedQuery("SELECT " + Rows.qualified("m.") + " FROM chat_messages m JOIN chat_sessions s ON s.id = m.session_id"
+                        + " WHERE s.tenant = $1 AND s.continuation_id = $2 AND " + Rows.LIVE_S
+                        + " AND m.seq = $3 FOR UPDATE OF m")
+                .execute(Tuple.of(tenant, cid, seq))
+                .map(rows -> Rows.first(rows, r -> Rows.message(r, "id", "metadata", "created_at")));
+    }
+
+
+    /** Replaces a locked message's metadata, counting the edit. */
+    Uni<Message> updateMetadata(SqlClient sql, String messageId, String metadata) {
+        return sql.preparedQuery("UPDATE chat_messages SET metadata = $2::text::jsonb, edits = edits + 1 WHERE id = $1 RETURNING "
+                        + Rows.MESSAGE_COLUMNS)
+                .execute(Tuple.of(UUID.fromString(messageId), metadata))
+                .map(rows -> Rows.first(rows, r -> Rows.message(r, "id", "metadata", "created_at")));
+    }
+
+
+    /** Forgets idempotency keys of appends and imports older than {@code seconds}. */
+    Uni<Integer> purgeKeys(long seconds) {
+        return db.run(pool -> pool.preparedQuery("WITH m AS (DELETE FROM message_idempotency_keys"
+                        + " WHERE created_at < now() - $1::bigint * interval '1 second' RETURNING 1),"
+                        + " i AS (DELETE FROM import_idempotency_keys WHERE created_at < now() - $1::bigint * interval '1 second' RETURNING 1)"
+                        + " SELECT (SELECT count(*) FROM m) + (SELECT count(*) FROM i)")
+                .execute(Tuple.of(seconds))
+                .map(rows -> rows.iterator().next().getLong(0).intValue()));
+    }
+
+
+    /** A session's stored messages plus the session they were appended to. */
+    record Appended(StoredSession session, List<Message> messages, boolean replayed) {
+    }
+
+    /** An idempotency key already used: the body hash it was used with, the seq range it stored, its session. */
+    record UsedKey(byte[] requestHash, long firstSeq, long lastSeq, StoredSession session) {
+    }
+
+}

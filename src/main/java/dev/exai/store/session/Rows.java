@@ -1,0 +1,91 @@
+package dev.exai.store.session;
+
+import dev.exai.store.common.Times;
+import io.vertx.mutiny.sqlclient.Row;
+import io.vertx.mutiny.sqlclient.RowSet;
+import java.time.OffsetDateTime;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+import java.util.function.Function;
+
+/** The session room's columns and row mappers, shared by its stores so that a row reads the same wherever it is read. */
+final class Rows {
+
+    static final String SESSION_COLUMNS = sessionColumns("");
+    static final String MESSAGE_COLUMNS = "id, seq, role, content, metadata::text AS metadata, tool_name, model, provider,"
+            + " input_tokens, output_tokens, files::text[] AS files, images::text[] AS images, reasoning, token_count,"
+            + " token_count_estimated, reasoning_token_count, created_at, tokens_through, total_through, redacted, edits";
+    static final String LIVE = "(expires_at IS NULL OR expires_at > now())";
+    /** {@link #LIVE} for chat_sessions aliased {@code s}. */
+    static final String LIVE_S = "(s.expires_at IS NULL OR s.expires_at > now())";
+    /**
+     * A message's search_doc from its content {@code t.content} and unspaced-script pieces {@code t.pieces}
+     * ({@link SearchQuery#pieces}): the same value as {@code exai_search_document} in migration V7, computed cheaply.
+     */
+    static final String SEARCH_DOC = "to_tsvector('english'::regconfig, left(t.content, " + SearchQuery.SEARCHED_CHARS
+            + ")) || to_tsvector('simple'::regconfig, t.pieces)";
+
+    private Rows() {
+    }
+
+    /** The message columns of {@link #MESSAGE_COLUMNS} for a table aliased {@code alias}. */
+    static String qualified(String alias) {
+        return Arrays.stream(MESSAGE_COLUMNS.split(","))
+                .map(String::strip)
+                .map(column -> alias + column)
+                .reduce((a, b) -> a + ", " + b).orElseThrow();
+    }
+
+    static String sessionColumns(String alias) {
+        return String.join(", ", alias + "id", alias + "continuation_id", alias + "user_id", alias + "title",
+                alias + "metadata::text AS metadata", alias + "message_count", alias + "version", alias + "created_at",
+                alias + "updated_at", alias + "expires_at", alias + "parent_id", alias + "parent_continuation_id",
+                alias + "parent_seq", alias + "depth", alias + "max_messages", alias + "ttl_seconds", alias + "ttl_sliding",
+                alias + "tokens_total", alias + "reasoning_total");
+    }
+
+
+    static StoredSession session(Row row) {
+        OffsetDateTime expires = row.getOffsetDateTime("expires_at");
+        int count = row.getInteger("message_count");
+        Integer max = row.getInteger("max_messages");
+        Session view = new Session(row.getString("continuation_id"), row.getString("user_id"), row.getString("title"),
+                row.getString("metadata"), count, Times.format(row.getOffsetDateTime("created_at")),
+                Times.format(row.getOffsetDateTime("updated_at")), Times.format(expires),
+                row.getString("parent_continuation_id"), row.getInteger("parent_seq"), max,
+                max == null ? null : Math.max(0, max - count), row.getLong("ttl_seconds"), row.getBoolean("ttl_sliding"));
+        return new StoredSession(row.getUUID("id"), row.getLong("version"), expires, row.getUUID("parent_id"),
+                row.getInteger("depth"), row.getLong("tokens_total"), row.getLong("reasoning_total"), view);
+    }
+
+    static List<Message> messages(RowSet<Row> rows) {
+        List<Message> list = new ArrayList<>(rows.size());
+        for (Row r : rows) {
+            list.add(message(r, "id", "metadata", "created_at"));
+        }
+        return list;
+    }
+
+
+    static Message message(Row r, String idColumn, String metadataColumn, String createdColumn) {
+        Integer input = r.getInteger("input_tokens");
+        Integer output = r.getInteger("output_tokens");
+        return new Message(r.getUUID(idColumn).toString(), r.getLong("seq"), r.getString("role"), r.getString("content"),
+                r.getString(metadataColumn), r.getString("tool_name"), r.getString("model"), r.getString("provider"),
+                input == null && output == null ? null : new Message.Usage(input, output), ids(r, "files"), ids(r, "images"),
+                r.getString("reasoning"), r.getInteger("token_count"), r.getBoolean("token_count_estimated"),
+                Times.format(r.getOffsetDateTime(createdColumn)), r.getBoolean("redacted"), r.getInteger("reasoning_token_count"),
+                r.getLong("tokens_through"), r.getLong("total_through"), r.getInteger("edits"));
+    }
+
+    private static List<String> ids(Row row, String column) {
+        String[] ids = row.getArrayOfStrings(column);
+        return ids == null ? List.of() : List.of(ids);
+    }
+
+    static <T> T first(RowSet<Row> rows, Function<Row, T> mapper) {
+        var it = rows.iterator();
+        return it.hasNext() ? mapper.apply(it.next()) : null;
+    }
+}

@@ -1,0 +1,205 @@
+package dev.exai.store.session;
+
+import dev.exai.store.common.Database;
+import io.smallrye.mutiny.Uni;
+import io.vertx.mutiny.sqlclient.Row;
+import io.vertx.mutiny.sqlclient.RowSet;
+import io.vertx.mutiny.sqlclient.SqlClient;
+import io.vertx.mutiny.sqlclient.Tuple;
+import jakarta.enterprise.context.ApplicationScoped;
+import dev.exai.store.common.KeysetPage;
+import dev.exai.store.common.Page;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+import java.util.UUID;
+
+/**
+ * Session rows in PostgreSQL ({@code chat_sessions}): create, find, lock, update, delete, list, chains of
+ * continuations and the expiry purge. Each method is one statement; the services decide which run together in a
+ * transaction.
+ */
+@ApplicationScoped
+class SessionRows {
+
+    private final Database db;
+
+    SessionRows(Database db) {
+        this.db = db;
+    }
+
+    /** Removes an expired session that still holds the id, so the id can be taken again. */
+    Uni<Void> deleteIfExpired(SqlClient sql, String tenant, String cid) {
+        return sql.preparedQuery("DELETE FROM chat_sessions s WHERE tenant = $1 AND continuation_id = $2 AND expires_at <= now()"
+                        + " AND NOT EXISTS (SELECT 1 FROM chat_sessions c WHERE c.parent_id = s.id)")
+                .execute(Tuple.of(tenant, cid)).replaceWithVoid();
+    }
+
+
+    /** Inserts the session (a continuation of {@code parent} at {@code parentSeq} when given), or answers null when the id is taken. */
+    Uni<StoredSession> insert(SqlClient sql, String tenant, SessionInput input, StoredSession parent, Integer parentSeq) {
+        return sql.preparedQuery("INSERT INTO chat_sessions (tenant, continuation_id, user_id, title, metadata, expires_at,"
+                        + " ttl_seconds, ttl_sliding, max_messages, parent_id, parent_continuation_id, parent_seq, depth) "
+                        + "VALUES ($1, $2, $3, $4, $5::text::jsonb, now() + $6::bigint * interval '1 second', $6, $7, $8, $9, $10, $11, $12) "
+                        + "ON CONFLICT (tenant, continuation_id) DO NOTHING RETURNING " + Rows.SESSION_COLUMNS)
+                .execute(Tuple.from(Arrays.asList(tenant, input.continuationId(), input.userId(), input.title(),
+                        input.metadata(), input.ttlSeconds(), input.ttlSliding(), input.maxMessages(),
+                        parent == null ? null : parent.id(), parent == null ? null : parent.view().continuationId(),
+                        parentSeq, parent == null ? 0 : parent.depth() + 1)))
+                .map(rows -> Rows.first(rows, Rows::session));
+    }
+
+
+    /** The live session, locked against deletion while a continuation of it is made; or null. */
+    Uni<StoredSession> findToContinue(SqlClient sql, String tenant, String cid) {
+        return sql.preparedQuery("SELECT " + Rows.SESSION_COLUMNS + " FROM chat_sessions "
+                        + "WHERE tenant = $1 AND continuation_id = $2 AND " + Rows.LIVE + " FOR KEY SHARE")
+                .execute(Tuple.of(tenant, cid))
+                .map(rows -> Rows.first(rows, Rows::session));
+    }
+
+
+    /** The tenant's session by id, live or expired (an expired parent stays readable through its continuations), or null. */
+    Uni<StoredSession> findIncludingExpired(String tenant, String cid) {
+        return db.run(pool -> pool.preparedQuery("SELECT " + Rows.SESSION_COLUMNS + " FROM chat_sessions WHERE tenant = $1 AND continuation_id = $2")
+                .execute(Tuple.of(tenant, cid))
+                .map(rows -> Rows.first(rows, Rows::session)));
+    }
+
+
+    /**
+     * How many messages a session's ancestors put in front of its own: each link's {@code parent_seq}, summed up the
+     * chain (a parent's history up to the link already holds the grandparent's part).
+     */
+    Uni<Long> chainLength(String tenant, String cid) {
+        return db.run(pool -> pool.preparedQuery("WITH RECURSIVE up AS ("
+                        + " SELECT parent_id, parent_seq FROM chat_sessions WHERE tenant = $1 AND continuation_id = $2"
+                        + " UNION ALL SELECT s.parent_id, s.parent_seq FROM chat_sessions s JOIN up ON s.id = up.parent_id)"
+                        + " SELECT coalesce(sum(parent_seq), 0) FROM up WHERE parent_id IS NOT NULL")
+                .execute(Tuple.of(tenant, cid))
+                .map(rows -> rows.iterator().next().getLong(0)));
+    }
+
+
+    /** The chain ending in the live session {@code cid}, root first: each session with how many of its messages it lends. */
+    Uni<List<ChainLink>> chain(String tenant, String cid) {
+        return db.run(pool -> pool.preparedQuery("WITH RECURSIVE up AS ("
+                        + " SELECT id, continuation_id, parent_id, parent_seq, message_count::bigint AS upto, 0 AS lvl FROM chat_sessions"
+                        + "  WHERE tenant = $1 AND continuation_id = $2 AND " + Rows.LIVE
+                        + " UNION ALL SELECT s.id, s.continuation_id, s.parent_id, s.parent_seq, up.parent_seq::bigint, up.lvl + 1"
+                        + "  FROM chat_sessions s JOIN up ON s.id = up.parent_id)"
+                        + " SELECT id, continuation_id, upto FROM up ORDER BY lvl DESC")
+                .execute(Tuple.of(tenant, cid))
+                .map(rows -> {
+                    List<ChainLink> links = new ArrayList<>();
+                    rows.forEach(r -> links.add(new ChainLink(r.getUUID("id"), r.getString("continuation_id"), r.getLong("upto"))));
+                    return links;
+                }));
+    }
+
+    /** One session of a chain and how many of its messages (1..upto) the chain's history holds. */
+    record ChainLink(UUID id, String continuationId, long upto) {
+    }
+
+
+    /** The continuation_ids of the sessions that continue this one. */
+    Uni<List<String>> children(SqlClient sql, UUID id) {
+        return sql.preparedQuery("SELECT continuation_id FROM chat_sessions WHERE parent_id = $1 ORDER BY continuation_id")
+                .execute(Tuple.of(id))
+                .map(rows -> {
+                    List<String> ids = new ArrayList<>();
+                    rows.forEach(r -> ids.add(r.getString(0)));
+                    return ids;
+                });
+    }
+
+
+    /** Deletes a session with every session that continues it, at any depth; answers their continuation_ids. */
+    Uni<List<String>> deleteTree(SqlClient sql, UUID id) {
+        return sql.preparedQuery("WITH RECURSIVE tree AS (SELECT id FROM chat_sessions WHERE id = $1"
+                        + " UNION ALL SELECT c.id FROM chat_sessions c JOIN tree ON c.parent_id = tree.id)"
+                        + " DELETE FROM chat_sessions WHERE id IN (SELECT id FROM tree) RETURNING continuation_id")
+                .execute(Tuple.of(id))
+                .map(rows -> {
+                    List<String> ids = new ArrayList<>();
+                    rows.forEach(r -> ids.add(r.getString(0)));
+                    return ids;
+                });
+    }
+
+
+    /** The live session, or null. */
+    Uni<StoredSession> find(SqlClient sql, String tenant, String cid) {
+        return sql.preparedQuery("SELECT " + Rows.SESSION_COLUMNS + " FROM chat_sessions "
+                        + "WHERE tenant = $1 AND continuation_id = $2 AND " + Rows.LIVE)
+                .execute(Tuple.of(tenant, cid))
+                .map(rows -> Rows.first(rows, Rows::session));
+    }
+
+    Uni<StoredSession> find(String tenant, String cid) {
+        return db.run(pool -> find(pool, tenant, cid));
+    }
+
+
+    /** Locks the live session row for a read-modify-write, or answers null. */
+    Uni<StoredSession> findForUpdate(SqlClient sql, String tenant, String cid) {
+        return sql.preparedQuery("SELECT " + Rows.SESSION_COLUMNS + " FROM chat_sessions "
+                        + "WHERE tenant = $1 AND continuation_id = $2 AND " + Rows.LIVE + " FOR UPDATE")
+                .execute(Tuple.of(tenant, cid))
+                .map(rows -> Rows.first(rows, Rows::session));
+    }
+
+
+    /** Writes title, metadata and expiry of a locked session; {@code ttlSeconds} null means no expiry. */
+    Uni<StoredSession> update(SqlClient sql, UUID id, String title, String metadata, Long ttlSeconds, boolean keepExpiry) {
+        return sql.preparedQuery("UPDATE chat_sessions SET title = $2, metadata = $3::text::jsonb, "
+                        + "expires_at = CASE WHEN $5::boolean THEN expires_at ELSE now() + $4::bigint * interval '1 second' END, "
+                        + "ttl_seconds = CASE WHEN $5::boolean THEN ttl_seconds ELSE $4::bigint END, "
+                        + "version = version + 1, updated_at = now() WHERE id = $1 RETURNING " + Rows.SESSION_COLUMNS)
+                .execute(Tuple.from(Arrays.asList(id, title, metadata, ttlSeconds, keepExpiry)))
+                .map(rows -> Rows.first(rows, Rows::session));
+    }
+
+
+    /** Deletes the session and, by cascade, its messages; answers whether one was deleted. */
+    Uni<Boolean> delete(SqlClient sql, UUID id) {
+        return sql.preparedQuery("DELETE FROM chat_sessions WHERE id = $1")
+                .execute(Tuple.of(id))
+                .map(rows -> rows.rowCount() > 0);
+    }
+
+
+    /**
+     * Most recently updated first, narrowed by the filters given (null: not narrowed); the cursor holds the last row's
+     * (updated_at, id). {@code titleContains} matches anywhere in the title, ignoring case.
+     */
+    Uni<Page<Session>> list(String tenant, SessionFilters filters, int limit, String cursor) {
+        KeysetPage.After after = KeysetPage.after(cursor);
+        String titleLike = filters.titleContains() == null ? null
+                : "%" + filters.titleContains().replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%";
+        Tuple args = Tuple.from(Arrays.asList(tenant, filters.userId(), after.time(), after.id(), limit + 1, filters.metadata(),
+                titleLike, filters.updatedAfter()));
+        return db.run(pool -> pool.preparedQuery("SELECT " + Rows.SESSION_COLUMNS + " FROM chat_sessions "
+                        + "WHERE tenant = $1 AND ($2::text IS NULL OR user_id = $2) AND " + Rows.LIVE
+                        + " AND ($6::text IS NULL OR metadata @> $6::jsonb) AND ($7::text IS NULL OR title ILIKE $7)"
+                        + " AND ($8::timestamptz IS NULL OR updated_at > $8)"
+                        + " AND ($3::timestamptz IS NULL OR (updated_at, id) < ($3, $4::uuid)) "
+                        + "ORDER BY updated_at DESC, id DESC LIMIT $5")
+                .execute(args)
+                .map(rows -> KeysetPage.of(rows, limit, "updated_at", r -> Rows.session(r).view())));
+    }
+
+
+    /**
+     * Deletes up to {@code batch} expired sessions (messages cascade); answers how many. An expired session that others
+     * continue stays until they are gone: their histories hold its messages.
+     */
+    Uni<Integer> purgeExpired(int batch) {
+        return db.run(pool -> pool.preparedQuery("DELETE FROM chat_sessions WHERE id IN "
+                        + "(SELECT s.id FROM chat_sessions s WHERE s.expires_at <= now()"
+                        + " AND NOT EXISTS (SELECT 1 FROM chat_sessions c WHERE c.parent_id = s.id) LIMIT $1)")
+                .execute(Tuple.of(batch))
+                .map(RowSet::rowCount));
+    }
+
+}
