@@ -8,9 +8,15 @@ import io.vertx.mutiny.sqlclient.SqlClient;
 import io.vertx.mutiny.sqlclient.Tuple;
 import jakarta.enterprise.context.ApplicationScoped;
 import io.vertx.core.buffer.Buffer;
+import dev.exai.store.common.RowQuery;
+import dev.exai.store.common.RowSql;
+import java.time.OffsetDateTime;
 import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.HashSet;
 import java.util.List;
+import java.util.Map;
+import java.util.Set;
 import java.util.UUID;
 
 /**
@@ -22,8 +28,15 @@ import java.util.UUID;
 @ApplicationScoped
 class MessageRows {
 
-    private static final String APPEND = appendStatement(false);
-    private static final String APPEND_KEYED = appendStatement(true);
+    private static final String APPEND = appendStatement(false, false);
+    private static final String APPEND_KEYED = appendStatement(true, false);
+    private static final String APPEND_TIMED = appendStatement(false, true);
+    /** The message row view's columns ({@link MessageRow#COLUMNS}) as SQL over chat_messages m, chat_sessions s, client keys k. */
+    private static final Map<String, RowSql.Column> VIEW = Map.of("id", new RowSql.Column("m.id", "uuid"),
+            "session_id", new RowSql.Column("m.session_id", "uuid"), "continuation_id", new RowSql.Column("s.continuation_id", "text"),
+            "seq", new RowSql.Column("m.seq", "bigint"), "role", new RowSql.Column("m.role", "text"),
+            "content", new RowSql.Column("m.content", "text"), "metadata", new RowSql.Column("m.metadata", "jsonb"),
+            "created_at", new RowSql.Column("m.created_at", "timestamptz"), "client_key", new RowSql.Column("k.key", "text"));
 
     private final Database db;
 
@@ -40,17 +53,27 @@ class MessageRows {
      */
     Uni<Appended> append(SqlClient sql, String tenant, String cid, List<NewMessage> messages, int[] tokens,
                          int[] reasoningTokens, String idempotencyKey) {
+        return append(sql, tenant, cid, messages, tokens, reasoningTokens, idempotencyKey, null);
+    }
+
+    /** The same with each message's time given ({@code created}; a null element: now), for rows a client dates itself. */
+    Uni<Appended> append(SqlClient sql, String tenant, String cid, List<NewMessage> messages, int[] tokens,
+                         int[] reasoningTokens, String idempotencyKey, OffsetDateTime[] created) {
         int n = messages.size();
         MessageColumns c = new MessageColumns(messages, tokens, reasoningTokens, 0, 0);
         Boolean[] estimated = new Boolean[n];
         for (int i = 0; i < n; i++) {
             estimated[i] = messages.get(i).tokenCount() == null;
         }
-        String statement = idempotencyKey == null ? APPEND : APPEND_KEYED;
+        String statement = created != null ? APPEND_TIMED : idempotencyKey == null ? APPEND : APPEND_KEYED;
+        List<Object> args = new ArrayList<>(Arrays.asList(tenant, cid, n, c.roles, c.contents, c.metadata, c.counts, idempotencyKey,
+                c.tools, c.models, c.providers, c.inputs, c.outputs, c.files, c.images, c.reasonings, c.reasoningCounts, estimated,
+                c.tokensThrough, c.totalThrough, c.tokens, c.total, c.pieces));
+        if (created != null) {
+            args.add(created);
+        }
         return sql.preparedQuery(statement)
-                .execute(Tuple.from(Arrays.asList(tenant, cid, n, c.roles, c.contents, c.metadata, c.counts, idempotencyKey,
-                        c.tools, c.models, c.providers, c.inputs, c.outputs, c.files, c.images, c.reasonings, c.reasoningCounts, estimated,
-                        c.tokensThrough, c.totalThrough, c.tokens, c.total, c.pieces)))
+                .execute(Tuple.from(args))
                 .map(rows -> {
                     if (rows.size() == 0) {
                         return null;
@@ -70,8 +93,9 @@ class MessageRows {
     /**
      * The append statement. Keyed, it also records the seq range under the idempotency key; keyless, it leaves that
      * update out rather than run it with a null key, which found nothing and cost 5% of the statement's PostgreSQL CPU.
+     * Timed (keyless), it takes each message's time from {@code $24} instead of now().
      */
-    private static String appendStatement(boolean keyed) {
+    private static String appendStatement(boolean keyed, boolean timed) {
         return "WITH s AS ("
                 + " UPDATE chat_sessions SET message_count = message_count + $3, version = version + 1, updated_at = now(),"
                 + " tokens_total = tokens_total + $21, reasoning_total = reasoning_total + $22 - $21,"
@@ -85,11 +109,13 @@ class MessageRows {
                 + " SELECT s.id, s.message_count - $3 + t.ord, t.role, t.content, t.metadata::jsonb, t.tool, t.model, t.provider,"
                 + " t.input, t.output, string_to_array(NULLIF(t.files, ''), ',')::uuid[], string_to_array(NULLIF(t.images, ''), ',')::uuid[],"
                 + " t.reasoning, t.tokens, t.reasoning_tokens, t.estimated, s.tokens_total - $21 + t.tokens_through,"
-                + " s.tokens_total + s.reasoning_total - $22 + t.total_through, now(), " + Rows.SEARCH_DOC
+                + " s.tokens_total + s.reasoning_total - $22 + t.total_through, " + (timed ? "coalesce(t.created, now())" : "now()")
+                + ", " + Rows.SEARCH_DOC
                 + " FROM s, unnest($4::text[], $5::text[], $6::text[], $9::text[], $10::text[], $11::text[], $12::int[], $13::int[],"
                 + " $14::text[], $15::text[], $16::text[], $7::int[], $17::int[], $18::boolean[], $19::bigint[], $20::bigint[],"
-                + " $23::text[]) WITH ORDINALITY AS t(role, content, metadata, tool, model, provider, input, output, files, images,"
-                + " reasoning, tokens, reasoning_tokens, estimated, tokens_through, total_through, pieces, ord)"
+                + " $23::text[]" + (timed ? ", $24::timestamptz[]" : "") + ") WITH ORDINALITY AS t(role, content, metadata, tool, model,"
+                + " provider, input, output, files, images, reasoning, tokens, reasoning_tokens, estimated, tokens_through, total_through,"
+                + " pieces, " + (timed ? "created, " : "") + "ord)"
                 + " RETURNING id AS m_id, seq, role, content, metadata::text AS m_metadata, tool_name, model, provider, input_tokens,"
                 + " output_tokens, files::text[] AS files, images::text[] AS images, reasoning, token_count, token_count_estimated,"
                 + " reasoning_token_count, created_at AS m_created_at, tokens_through, total_through, redacted, edits"
@@ -231,6 +257,73 @@ class MessageRows {
                 .map(rows -> rows.iterator().next().getLong(0).intValue()));
     }
 
+
+    /** The tenant's message rows (of live sessions) that the query selects, in its order. */
+    Uni<List<MessageRow>> rows(String tenant, RowQuery query) {
+        List<Object> params = new ArrayList<>(List.of(tenant));
+        String where = RowSql.where(query, VIEW, params);
+        String statement = "SELECT m.id, m.session_id, s.continuation_id, m.seq, m.role, m.content, m.metadata::text AS metadata,"
+                + " m.created_at, k.key AS client_key FROM chat_messages m JOIN chat_sessions s ON s.id = m.session_id"
+                + " LEFT JOIN message_client_keys k ON k.message_id = m.id WHERE s.tenant = $1 AND " + Rows.LIVE_S + " AND (" + where + ")"
+                + " ORDER BY " + RowSql.orderBy(query, VIEW, "m.session_id, m.seq")
+                + (query.limit() == null ? "" : " LIMIT " + query.limit()) + " OFFSET " + query.offset();
+        return db.run(pool -> pool.preparedQuery(statement).execute(Tuple.from(params)).map(found -> {
+            List<MessageRow> list = new ArrayList<>(found.size());
+            for (Row r : found) {
+                list.add(new MessageRow(r.getUUID("id"), r.getUUID("session_id"), r.getString("continuation_id"), r.getLong("seq"),
+                        r.getString("role"), r.getString("content"), r.getString("metadata"), r.getOffsetDateTime("created_at"),
+                        r.getString("client_key")));
+            }
+            return list;
+        }));
+    }
+
+    /** How many message rows the query's filters select, whatever its window. */
+    Uni<Long> count(String tenant, RowQuery query) {
+        List<Object> params = new ArrayList<>(List.of(tenant));
+        String where = RowSql.where(query, VIEW, params);
+        return db.run(pool -> pool.preparedQuery("SELECT count(*) FROM chat_messages m JOIN chat_sessions s ON s.id = m.session_id"
+                        + " LEFT JOIN message_client_keys k ON k.message_id = m.id WHERE s.tenant = $1 AND " + Rows.LIVE_S
+                        + " AND (" + where + ")")
+                .execute(Tuple.from(params)).map(found -> found.iterator().next().getLong(0)));
+    }
+
+    /**
+     * Locks the tenant's client keys for this transaction (so concurrent writers of one key take turns) and answers
+     * those already stored.
+     */
+    Uni<Set<String>> lockClientKeys(SqlClient sql, String tenant, List<String> keys) {
+        String[] sorted = keys.stream().distinct().sorted().toArray(String[]::new);
+        return sql.preparedQuery("SELECT pg_advisory_xact_lock(hashtext('exai-store.client-key.' || $1 || '.' || k))"
+                        + " FROM unnest($2::text[]) AS k")
+                .execute(Tuple.of(tenant, sorted))
+                .chain(() -> sql.preparedQuery("SELECT key FROM message_client_keys WHERE tenant = $1 AND key = ANY($2::text[])")
+                        .execute(Tuple.of(tenant, sorted)))
+                .map(found -> {
+                    Set<String> used = new HashSet<>();
+                    found.forEach(r -> used.add(r.getString(0)));
+                    return used;
+                });
+    }
+
+    /** Records the client keys of stored messages ({@code keys[i]} for {@code ids[i]}; null: none). */
+    Uni<Void> saveClientKeys(SqlClient sql, String tenant, List<UUID> ids, List<String> keys) {
+        List<UUID> keyed = new ArrayList<>();
+        List<String> values = new ArrayList<>();
+        for (int i = 0; i < ids.size(); i++) {
+            if (keys.get(i) != null) {
+                keyed.add(ids.get(i));
+                values.add(keys.get(i));
+            }
+        }
+        if (keyed.isEmpty()) {
+            return Uni.createFrom().voidItem();
+        }
+        return sql.preparedQuery("INSERT INTO message_client_keys (tenant, key, message_id) SELECT $1, k, m"
+                        + " FROM unnest($2::text[], $3::uuid[]) AS t(k, m)")
+                .execute(Tuple.of(tenant, values.toArray(String[]::new), keyed.toArray(UUID[]::new)))
+                .replaceWithVoid();
+    }
 
     /** A session's stored messages plus the session they were appended to. */
     record Appended(StoredSession session, List<Message> messages, boolean replayed) {

@@ -8,10 +8,13 @@ import io.vertx.mutiny.sqlclient.SqlClient;
 import io.vertx.mutiny.sqlclient.Tuple;
 import jakarta.enterprise.context.ApplicationScoped;
 import dev.exai.store.common.KeysetPage;
+import dev.exai.store.common.RowQuery;
+import dev.exai.store.common.RowSql;
 import dev.exai.store.common.Page;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
+import java.util.Map;
 import java.util.UUID;
 
 /**
@@ -21,6 +24,12 @@ import java.util.UUID;
  */
 @ApplicationScoped
 class SessionRows {
+
+    /** The session row view's columns ({@link SessionRow#COLUMNS}) as SQL over chat_sessions. */
+    private static final Map<String, RowSql.Column> VIEW = Map.of("id", new RowSql.Column("id", "uuid"),
+            "continuation_id", new RowSql.Column("continuation_id", "text"), "title", new RowSql.Column("title", "text"),
+            "metadata", new RowSql.Column("metadata", "jsonb"), "user_id", new RowSql.Column("user_id", "text"),
+            "created_at", new RowSql.Column("created_at", "timestamptz"), "updated_at", new RowSql.Column("updated_at", "timestamptz"));
 
     private final Database db;
 
@@ -202,4 +211,42 @@ class SessionRows {
                 .map(RowSet::rowCount));
     }
 
+
+    /** The tenant's live session rows that the query selects, in its order. */
+    Uni<List<SessionRow>> rows(SqlClient sql, String tenant, RowQuery query) {
+        List<Object> params = new ArrayList<>(List.of(tenant));
+        String where = RowSql.where(query, VIEW, params);
+        String statement = "SELECT id, continuation_id, title, metadata::text AS metadata, user_id, created_at, updated_at"
+                + " FROM chat_sessions WHERE tenant = $1 AND " + Rows.LIVE + " AND (" + where + ") ORDER BY "
+                + RowSql.orderBy(query, VIEW, "id") + (query.limit() == null ? "" : " LIMIT " + query.limit()) + " OFFSET " + query.offset();
+        return sql.preparedQuery(statement).execute(Tuple.from(params)).map(found -> {
+            List<SessionRow> list = new ArrayList<>(found.size());
+            for (Row r : found) {
+                list.add(new SessionRow(r.getUUID("id"), r.getString("continuation_id"), r.getString("title"), r.getString("metadata"),
+                        r.getString("user_id"), r.getOffsetDateTime("created_at"), r.getOffsetDateTime("updated_at")));
+            }
+            return list;
+        });
+    }
+
+    Uni<List<SessionRow>> rows(String tenant, RowQuery query) {
+        return db.run(pool -> rows(pool, tenant, query));
+    }
+
+    /** How many session rows the query's filters select, whatever its window. */
+    Uni<Long> count(String tenant, RowQuery query) {
+        List<Object> params = new ArrayList<>(List.of(tenant));
+        String where = RowSql.where(query, VIEW, params);
+        return db.run(pool -> pool.preparedQuery("SELECT count(*) FROM chat_sessions WHERE tenant = $1 AND " + Rows.LIVE
+                        + " AND (" + where + ")")
+                .execute(Tuple.from(params)).map(found -> found.iterator().next().getLong(0)));
+    }
+
+    /** The tenant's live session with that id, locked against deletion until the transaction ends; or null. */
+    Uni<StoredSession> findByIdToAppend(SqlClient sql, String tenant, UUID id) {
+        return sql.preparedQuery("SELECT " + Rows.SESSION_COLUMNS + " FROM chat_sessions WHERE tenant = $1 AND id = $2 AND "
+                        + Rows.LIVE + " FOR KEY SHARE")
+                .execute(Tuple.of(tenant, id))
+                .map(found -> Rows.first(found, Rows::session));
+    }
 }

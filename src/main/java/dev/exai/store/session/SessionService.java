@@ -3,6 +3,7 @@ package dev.exai.store.session;
 import dev.exai.store.common.Database;
 import dev.exai.store.common.Page;
 import dev.exai.store.common.ProblemException;
+import dev.exai.store.common.RowQuery;
 import dev.exai.store.security.Principal;
 import dev.exai.store.security.TenantLimits;
 import io.smallrye.mutiny.Uni;
@@ -54,8 +55,22 @@ public class SessionService {
     Uni<StoredSession> insertNew(SqlConnection conn, String tenant, SessionInput input, boolean fork) {
         return rows.deleteIfExpired(conn, tenant, input.continuationId())
                 .chain(() -> insert(conn, tenant, input, fork))
-                .onItem().ifNull().failWith(() -> ProblemException.conflict(
-                        "a session with continuation_id " + input.continuationId() + " already exists"));
+                .onItem().ifNull().failWith(() -> new SessionTaken(input.continuationId()));
+    }
+
+    /** A live session already has the continuation_id a new one asked for: 409. */
+    public static final class SessionTaken extends ProblemException {
+
+        private final String continuationId;
+
+        public SessionTaken(String continuationId) {
+            super(409, "conflict", "Conflict", "a session with continuation_id " + continuationId + " already exists");
+            this.continuationId = continuationId;
+        }
+
+        public String continuationId() {
+            return continuationId;
+        }
     }
 
     /** Gets or creates; the boolean tells whether it was created. */
@@ -158,6 +173,51 @@ public class SessionService {
                         })))
                 .chain(deleted -> Uni.join().all(deleted.stream().map(id -> cache.evict(tenant, id)).toList()).andFailFast())
                 .replaceWithVoid();
+    }
+
+    /** The caller's session rows that the query selects (row APIs: the Supabase door). */
+    public Uni<List<SessionRow>> rows(Principal caller, RowQuery query) {
+        return rows.rows(caller.tenant(), query);
+    }
+
+    /** How many of the caller's session rows the query's filters select. */
+    public Uni<Long> count(Principal caller, RowQuery query) {
+        return rows.count(caller.tenant(), query);
+    }
+
+    /**
+     * Creates sessions from rows, all or nothing (one transaction): a 409 {@link ProblemException} when an id is taken
+     * (by a live session, or twice in the batch). Answers their rows, in order.
+     */
+    public Uni<List<SessionRow>> insertRows(Principal caller, List<SessionInput> inputs) {
+        String tenant = caller.tenant();
+        return db.inTransaction(conn -> {
+                    Uni<List<StoredSession>> created = Uni.createFrom().item(new java.util.ArrayList<>());
+                    for (SessionInput input : inputs) {
+                        created = created.chain(list -> insertNew(conn, tenant, input, false).map(one -> {
+                            list.add(one);
+                            return list;
+                        }));
+                    }
+                    return created;
+                })
+                .call(created -> Uni.join().all(created.stream()
+                        .map(s -> cache.write(tenant, s.view().continuationId(), s, List.of(), List.of())).toList()).andFailFast())
+                .chain(created -> {
+                    List<java.util.UUID> ids = created.stream().map(StoredSession::id).toList();
+                    return rows.rows(tenant, RowQueries.idIn(ids)).map(found -> RowQueries.inOrder(ids, found, SessionRow::id));
+                });
+    }
+
+    /** Patches a session as {@link #patch} does and answers its row. */
+    public Uni<SessionRow> patchRow(Principal caller, String cid, UnaryOperator<SessionPatch> change) {
+        RowQuery one = new RowQuery(List.of(new RowQuery.Filter("continuation_id", RowQuery.Op.EQ, false, List.of(cid))), List.of(), 1L, 0);
+        return patch(caller, cid, change).chain(() -> rows.rows(caller.tenant(), one)).map(found -> found.get(0));
+    }
+
+    /** The live session with that id in the caller's tenant, as a row; null when there is none. */
+    Uni<StoredSession> findById(SqlConnection conn, String tenant, java.util.UUID id) {
+        return rows.findByIdToAppend(conn, tenant, id);
     }
 
     /** A session and whether this call created it. */

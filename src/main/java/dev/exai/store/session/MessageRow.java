@@ -1,0 +1,17 @@
+package dev.exai.store.session;
+
+import java.time.OffsetDateTime;
+import java.util.UUID;
+
+/**
+ * A message as a row, for row APIs (the Supabase door): its id and its session's id, which the native API never
+ * shows, its fields, and the client key it was stored under (unique per tenant; null for a message without one).
+ * {@code metadata} is JSON text.
+ */
+public record MessageRow(UUID id, UUID sessionId, String continuationId, long seq, String role, String content, String metadata,
+                         OffsetDateTime createdAt, String clientKey) {
+
+    /** The columns a {@code RowQuery} over messages may name. */
+    public static final java.util.Set<String> COLUMNS = java.util.Set.of("id", "session_id", "continuation_id", "seq", "role",
+            "content", "metadata", "created_at", "client_key");
+}
