@@ -63,3 +63,29 @@ class SupabaseStorageManager:
         if limit:
             query = query.limit(limit)
         return query.execute().data
+
+    def save_provider_file_upload(self, provider, provider_file_id, purpose="file-extract", metadata=None):
+        data = {"provider": provider, "provider_file_id": provider_file_id, "purpose": purpose, "metadata": metadata or {}}
+        try:
+            result = self.client.table("provider_file_uploads").insert(data).execute()
+            return result.data[0]["id"] if result.data else None
+        except Exception as e:  # noqa: BLE001
+            if "duplicate key" in str(e) or "unique constraint" in str(e):
+                existing = self.get_provider_file_by_id(provider, provider_file_id)
+                return existing["id"] if existing else None
+            log.warning("save_provider_file_upload failed: %s", e)
+            return None
+
+    def get_provider_file_by_id(self, provider, provider_file_id):
+        result = (self.client.table("provider_file_uploads").select("*").eq("provider", provider)
+                  .eq("provider_file_id", provider_file_id).execute())
+        return result.data[0] if result.data else None
+
+    def update_provider_file_last_used(self, provider, provider_file_id):
+        result = (self.client.table("provider_file_uploads").update({"last_used": datetime.now().isoformat()})
+                  .eq("provider", provider).eq("provider_file_id", provider_file_id).execute())
+        return bool(result.data)
+
+    def get_provider_files_by_purpose(self, provider, purpose, limit=100):
+        return (self.client.table("provider_file_uploads").select("*").eq("provider", provider).eq("purpose", purpose)
+                .limit(limit).execute().data)

@@ -54,6 +54,20 @@ class ExaiStorageModuleTest(unittest.TestCase):
         native("POST", "/sessions/%s/messages" % cid, {"role": "user", "content": "And 3 + 3?"})
         self.assertEqual([m["content"] for m in storage.get_conversation_messages(conversation)][-1], "And 3 + 3?")
 
+    def test_provider_upload_records_are_kept_once_per_provider_file(self):
+        storage = SupabaseStorageManager()
+        provider_file_id = "file-" + str(uuid.uuid4())
+        first = storage.save_provider_file_upload("kimi", provider_file_id, metadata={"sha256": "ab" * 32})
+        self.assertIsNotNone(first)
+        # the same record again: PostgREST's duplicate key error, which the module answers with the stored row's id
+        self.assertEqual(storage.save_provider_file_upload("kimi", provider_file_id), first)
+        before = storage.get_provider_file_by_id("kimi", provider_file_id)
+        self.assertEqual(before["metadata"], {"sha256": "ab" * 32})
+        self.assertTrue(storage.update_provider_file_last_used("kimi", provider_file_id))
+        self.assertFalse(storage.update_provider_file_last_used("glm", provider_file_id))
+        self.assertIn(first, [r["id"] for r in storage.get_provider_files_by_purpose("kimi", "file-extract")])
+        self.assertEqual(storage.get_provider_files_by_purpose("glm", "file-extract"), [])
+
     def test_a_missing_table_is_pgrst205_which_the_module_survives(self):
         storage = SupabaseStorageManager()
         with self.assertRaises(APIError) as raised:

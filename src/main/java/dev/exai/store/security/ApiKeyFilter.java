@@ -1,7 +1,7 @@
 package dev.exai.store.security;
 
+import dev.exai.store.common.ErrorDialects;
 import dev.exai.store.common.ProblemException;
-import dev.exai.store.common.ProblemMappers;
 import jakarta.ws.rs.container.ContainerRequestContext;
 import jakarta.ws.rs.core.HttpHeaders;
 import jakarta.ws.rs.core.Response;
@@ -9,14 +9,16 @@ import org.jboss.resteasy.reactive.server.ServerRequestFilter;
 
 /**
  * Runs {@link Admission} before routing, so an unknown route without a key is a 401 too, and records the
- * request's {@link Principal} for the resources.
+ * request's {@link Principal} for the resources. A refusal is worded in the dialect of the route's protocol.
  */
 public class ApiKeyFilter {
 
     private final Admission admission;
+    private final ErrorDialects errors;
 
-    public ApiKeyFilter(Admission admission) {
+    public ApiKeyFilter(Admission admission, ErrorDialects errors) {
         this.admission = admission;
+        this.errors = errors;
     }
 
     /**
@@ -39,7 +41,7 @@ public class ApiKeyFilter {
             request.setProperty(Principal.PROPERTY, principal);
             return null;
         } catch (ProblemException refused) {
-            return ProblemMappers.answer(refused);
+            return errors.answer(path, refused);
         }
     }
 }

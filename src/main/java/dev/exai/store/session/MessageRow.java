@@ -1,5 +1,6 @@
 package dev.exai.store.session;
 
+import dev.exai.store.common.ViewRow;
 import java.time.OffsetDateTime;
 import java.util.UUID;
 
@@ -9,9 +10,25 @@ import java.util.UUID;
  * {@code metadata} is JSON text.
  */
 public record MessageRow(UUID id, UUID sessionId, String continuationId, long seq, String role, String content, String metadata,
-                         OffsetDateTime createdAt, String clientKey) {
+                         OffsetDateTime createdAt, String clientKey) implements ViewRow {
 
     /** The columns a {@code RowQuery} over messages may name. */
     public static final java.util.Set<String> COLUMNS = java.util.Set.of("id", "session_id", "continuation_id", "seq", "role",
             "content", "metadata", "created_at", "client_key");
+
+    @Override
+    public Object value(String column) {
+        return switch (column) {
+            case "id" -> id;
+            case "session_id" -> sessionId;
+            case "continuation_id" -> continuationId;
+            case "seq" -> seq;
+            case "role" -> role;
+            case "content" -> content;
+            case "metadata" -> metadata;
+            case "created_at" -> createdAt;
+            case "client_key" -> clientKey;
+            default -> throw new IllegalArgumentException("no message column " + column);
+        };
+    }
 }

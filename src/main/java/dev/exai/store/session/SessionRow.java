@@ -1,5 +1,6 @@
 package dev.exai.store.session;
 
+import dev.exai.store.common.ViewRow;
 import java.time.OffsetDateTime;
 import java.util.UUID;
 
@@ -8,9 +9,23 @@ import java.util.UUID;
  * {@code metadata} is JSON text.
  */
 public record SessionRow(UUID id, String continuationId, String title, String metadata, String userId,
-                         OffsetDateTime createdAt, OffsetDateTime updatedAt) {
+                         OffsetDateTime createdAt, OffsetDateTime updatedAt) implements ViewRow {
 
     /** The columns a {@code RowQuery} over sessions may name. */
     public static final java.util.Set<String> COLUMNS = java.util.Set.of("id", "continuation_id", "title", "metadata", "user_id",
             "created_at", "updated_at");
+
+    @Override
+    public Object value(String column) {
+        return switch (column) {
+            case "id" -> id;
+            case "continuation_id" -> continuationId;
+            case "title" -> title;
+            case "metadata" -> metadata;
+            case "user_id" -> userId;
+            case "created_at" -> createdAt;
+            case "updated_at" -> updatedAt;
+            default -> throw new IllegalArgumentException("no session column " + column);
+        };
+    }
 }

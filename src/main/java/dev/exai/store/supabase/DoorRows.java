@@ -4,8 +4,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.JsonNodeFactory;
 import com.fasterxml.jackson.databind.node.ObjectNode;
-import dev.exai.store.session.MessageRow;
-import dev.exai.store.session.SessionRow;
+import dev.exai.store.common.ViewRow;
 import java.io.IOException;
 import java.time.OffsetDateTime;
 import java.time.ZoneOffset;
@@ -25,40 +24,12 @@ final class DoorRows {
     private DoorRows() {
     }
 
-    static ObjectNode session(DoorTable table, List<String> select, SessionRow row) {
+    /** A view row as the table shows it: the selected columns, in order. */
+    static ObjectNode render(DoorTable table, List<String> select, ViewRow row) {
         ObjectNode out = JsonNodeFactory.instance.objectNode();
         for (String name : select) {
             DoorTable.DoorColumn column = table.column(name);
-            Object value = switch (column.view()) {
-                case "id" -> row.id();
-                case "continuation_id" -> row.continuationId();
-                case "title" -> row.title();
-                case "metadata" -> row.metadata();
-                case "user_id" -> row.userId();
-                case "created_at" -> row.createdAt();
-                case "updated_at" -> row.updatedAt();
-                default -> throw new IllegalStateException("no session view column " + column.view());
-            };
-            put(out, column, value);
-        }
-        return out;
-    }
-
-    static ObjectNode message(DoorTable table, List<String> select, MessageRow row) {
-        ObjectNode out = JsonNodeFactory.instance.objectNode();
-        for (String name : select) {
-            DoorTable.DoorColumn column = table.column(name);
-            Object value = switch (column.view()) {
-                case "id" -> row.id();
-                case "session_id" -> row.sessionId();
-                case "role" -> row.role();
-                case "content" -> row.content();
-                case "metadata" -> row.metadata();
-                case "client_key" -> row.clientKey();
-                case "created_at" -> row.createdAt();
-                default -> throw new IllegalStateException("no message view column " + column.view());
-            };
-            put(out, column, value);
+            put(out, column, row.value(column.view()));
         }
         return out;
     }

@@ -10,8 +10,8 @@ import java.util.Map;
  */
 record DoorTable(String name, Kind kind, Map<String, DoorColumn> columns) {
 
-    /** Which rows a table shows: sessions or messages. */
-    enum Kind { SESSIONS, MESSAGES }
+    /** Which rows a table shows: sessions, messages, or the door's own provider upload records. */
+    enum Kind { SESSIONS, MESSAGES, PROVIDER_UPLOADS }
 
     /** How a column's values look on the wire. */
     enum Type { UUID, TEXT, JSON, TIMESTAMPTZ, TIMESTAMP }
@@ -50,7 +50,16 @@ record DoorTable(String name, Kind kind, Map<String, DoorColumn> columns) {
                     new DoorColumn("role", "role", Type.TEXT, true, true),
                     new DoorColumn("content", "content", Type.TEXT, true, true),
                     new DoorColumn("created_at", "created_at", Type.TIMESTAMP, true, false),
-                    new DoorColumn("metadata", "metadata", Type.JSON, true, false)));
+                    new DoorColumn("metadata", "metadata", Type.JSON, true, false)),
+            "provider_file_uploads", of("provider_file_uploads", Kind.PROVIDER_UPLOADS,
+                    new DoorColumn("id", "id", Type.UUID, false, false),
+                    new DoorColumn("provider", "provider", Type.TEXT, true, true),
+                    new DoorColumn("provider_file_id", "provider_file_id", Type.TEXT, true, true),
+                    new DoorColumn("purpose", "purpose", Type.TEXT, true, false),
+                    new DoorColumn("metadata", "metadata", Type.JSON, true, false),
+                    new DoorColumn("last_used", "last_used", Type.TIMESTAMPTZ, true, false),
+                    new DoorColumn("created_at", "created_at", Type.TIMESTAMPTZ, false, false),
+                    new DoorColumn("updated_at", "updated_at", Type.TIMESTAMPTZ, false, false)));
 
     private static DoorTable of(String name, Kind kind, DoorColumn... columns) {
         Map<String, DoorColumn> byName = new LinkedHashMap<>();
@@ -72,6 +81,15 @@ record DoorTable(String name, Kind kind, Map<String, DoorColumn> columns) {
     /** Every column, in the table's order (what {@code select=*} shows). */
     List<String> names() {
         return List.copyOf(columns.keySet());
+    }
+
+    /** The columns an insert must give (23502 otherwise). */
+    void checkRequired(com.fasterxml.jackson.databind.node.ObjectNode row) {
+        columns.values().stream().filter(DoorColumn::required)
+                .filter(c -> !row.hasNonNull(c.name()))
+                .findFirst().ifPresent(c -> {
+                    throw PostgrestError.notNull(name, c.name());
+                });
     }
 
     /** The roles a message row may have: EXAI's enum has no {@code tool}; the seed's text column takes ours. */

@@ -6,6 +6,7 @@ import com.fasterxml.jackson.databind.node.JsonNodeFactory;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.exai.store.common.ProblemException;
 import dev.exai.store.common.RowQuery;
+import dev.exai.store.common.ViewRow;
 import dev.exai.store.security.Principal;
 import dev.exai.store.session.MessageService;
 import dev.exai.store.session.SessionService;
@@ -13,22 +14,24 @@ import io.smallrye.mutiny.Uni;
 import jakarta.enterprise.context.ApplicationScoped;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.function.Function;
 
 /**
- * PostgREST's table operations on the door's tables, carried out by the session room's services: a conversation or
- * chat session is a session, a message row an append. Answers the rows to write back, rendered for the table.
+ * PostgREST's table operations on the door's tables, carried out by the session room's services (a conversation or
+ * chat session is a session, a message row an append) or by the door's own provider upload records. Answers the rows
+ * to write back, rendered for the table.
  */
 @ApplicationScoped
 public class RestDoor {
 
     private final SessionService sessions;
     private final MessageService messages;
+    private final ProviderUploads uploads;
     private final DoorWrites writes;
 
-    public RestDoor(SessionService sessions, MessageService messages, ObjectMapper json) {
+    public RestDoor(SessionService sessions, MessageService messages, ProviderUploads uploads, ObjectMapper json) {
         this.sessions = sessions;
         this.messages = messages;
+        this.uploads = uploads;
         this.writes = new DoorWrites(json);
     }
 
@@ -38,8 +41,11 @@ public class RestDoor {
 
     Uni<Selected> select(Principal caller, DoorTable table, PostgrestQuery query, boolean counted) {
         Uni<ArrayNode> rows = read(caller, table, query.rows(), query.select());
-        Uni<Long> total = !counted ? Uni.createFrom().nullItem()
-                : table.kind() == DoorTable.Kind.SESSIONS ? sessions.count(caller, query.rows()) : messages.count(caller, query.rows());
+        Uni<Long> total = !counted ? Uni.createFrom().nullItem() : switch (table.kind()) {
+            case SESSIONS -> sessions.count(caller, query.rows());
+            case MESSAGES -> messages.count(caller, query.rows());
+            case PROVIDER_UPLOADS -> uploads.count(caller.tenant(), query.rows());
+        };
         return Uni.combine().all().unis(rows, total).asTuple().map(t -> new Selected(t.getItem1(), t.getItem2()))
                 .onFailure().transform(e -> DoorFailures.translate(table, e));
     }
@@ -47,9 +53,11 @@ public class RestDoor {
     /** Inserts (or upserts, by {@code resolution}: null, "merge-duplicates" or "ignore-duplicates") the body's rows. */
     Uni<ArrayNode> insert(Principal caller, DoorTable table, PostgrestQuery query, String body, String resolution) {
         List<ObjectNode> given = writes.rows(table, body);
-        Uni<ArrayNode> done = table.kind() == DoorTable.Kind.SESSIONS
-                ? insertSessions(caller, table, query, given, resolution)
-                : insertMessages(caller, table, query, given, resolution);
+        Uni<ArrayNode> done = switch (table.kind()) {
+            case SESSIONS -> insertSessions(caller, table, query, given, resolution);
+            case MESSAGES -> insertMessages(caller, table, query, given, resolution);
+            case PROVIDER_UPLOADS -> insertUploads(caller, table, query, given, resolution);
+        };
         return done.onFailure().transform(e -> DoorFailures.translate(table, e));
     }
 
@@ -62,7 +70,7 @@ public class RestDoor {
         if (resolution == null || target.equals("id")) {
             // the conflict target is the primary key, which an insert never gives: every row is new (PostgREST's behaviour)
             return sessions.insertRows(caller, given.stream().map(row -> writes.session(table, row)).toList())
-                    .map(rows -> render(rows, r -> DoorRows.session(table, query.select(), r)));
+                    .map(rows -> render(rows, table, query.select()));
         }
         List<String> ids = given.stream().map(row -> writes.session(table, row).continuationId()).toList();
         RowQuery existing = new RowQuery(List.of(new RowQuery.Filter("continuation_id", RowQuery.Op.IN, false, ids)), List.of(), null, 0);
@@ -72,7 +80,7 @@ public class RestDoor {
             Uni<List<dev.exai.store.session.SessionRow>> inserted = fresh.isEmpty() ? Uni.createFrom().item(List.of())
                     : sessions.insertRows(caller, fresh.stream().map(row -> writes.session(table, row)).toList());
             if (resolution.equals("ignore-duplicates")) {
-                return inserted.map(rows -> render(rows, r -> DoorRows.session(table, query.select(), r)));
+                return inserted.map(rows -> render(rows, table, query.select()));
             }
             List<ObjectNode> merging = given.stream().filter(row -> known.contains(row.path("continuation_id").asText())).toList();
             Uni<List<dev.exai.store.session.SessionRow>> merged = Uni.createFrom().item(new ArrayList<>());
@@ -84,8 +92,8 @@ public class RestDoor {
                         }));
             }
             return Uni.combine().all().unis(inserted, merged).asTuple().map(t -> {
-                ArrayNode out = render(t.getItem1(), r -> DoorRows.session(table, query.select(), r));
-                out.addAll(render(t.getItem2(), r -> DoorRows.session(table, query.select(), r)));
+                ArrayNode out = render(t.getItem1(), table, query.select());
+                out.addAll(render(t.getItem2(), table, query.select()));
                 return out;
             });
         });
@@ -99,7 +107,21 @@ public class RestDoor {
         }
         boolean skipTaken = "ignore-duplicates".equals(resolution) && "idempotency_key".equals(query.onConflict());
         return messages.insertRows(caller, given.stream().map(row -> writes.message(table, row)).toList(), skipTaken)
-                .map(rows -> render(rows, r -> DoorRows.message(table, query.select(), r)));
+                .map(rows -> render(rows, table, query.select()));
+    }
+
+    private Uni<ArrayNode> insertUploads(Principal caller, DoorTable table, PostgrestQuery query, List<ObjectNode> given,
+                                         String resolution) {
+        given.forEach(table::checkRequired);
+        String target = query.onConflict() == null ? "id" : query.onConflict().replace(" ", "");
+        boolean onKey = target.equals("provider,provider_file_id") || target.equals("provider_file_id,provider");
+        if (!target.equals("id") && !onKey) {
+            throw conflictTarget();
+        }
+        // without a conflict target PostgREST upserts on the primary key, which an insert never gives: every row is new
+        return uploads.insert(caller.tenant(), given, onKey && "ignore-duplicates".equals(resolution),
+                        onKey && "merge-duplicates".equals(resolution))
+                .map(rows -> render(rows, table, query.select()));
     }
 
     /** Applies the body's columns to every row the filters select; answers those rows as they are now. */
@@ -108,6 +130,10 @@ public class RestDoor {
             throw PostgrestError.whereRequired("UPDATE");
         }
         ObjectNode patch = writes.patch(table, body);
+        if (table.kind() == DoorTable.Kind.PROVIDER_UPLOADS) {
+            return uploads.update(caller.tenant(), query.rows(), patch).map(rows -> render(rows, table, query.select()))
+                    .onFailure().transform(e -> DoorFailures.translate(table, e));
+        }
         if (table.kind() == DoorTable.Kind.MESSAGES) {
             throw PostgrestError.notAllowed("table " + table.name() + " (a stored message is changed through exai-store's own "
                     + "API: PATCH /sessions/{cid}/messages/{seq} for metadata)");
@@ -121,13 +147,17 @@ public class RestDoor {
                 }));
             }
             return done;
-        }).map(rows -> render(rows, r -> DoorRows.session(table, query.select(), r))).onFailure().transform(e -> DoorFailures.translate(table, e));
+        }).map(rows -> render(rows, table, query.select())).onFailure().transform(e -> DoorFailures.translate(table, e));
     }
 
     /** Deletes every row the filters select (sessions with their messages and continuations); answers them as they were. */
     Uni<ArrayNode> delete(Principal caller, DoorTable table, PostgrestQuery query) {
         if (!query.filtered()) {
             throw PostgrestError.whereRequired("DELETE");
+        }
+        if (table.kind() == DoorTable.Kind.PROVIDER_UPLOADS) {
+            return uploads.delete(caller.tenant(), query.rows()).map(rows -> render(rows, table, query.select()))
+                    .onFailure().transform(e -> DoorFailures.translate(table, e));
         }
         if (table.kind() == DoorTable.Kind.MESSAGES) {
             throw PostgrestError.notAllowed("table " + table.name() + " (a stored message is never deleted, so that histories stay "
@@ -139,19 +169,21 @@ public class RestDoor {
                 done = done.chain(() -> sessions.delete(caller, row.continuationId(), true)
                         .onFailure(e -> e instanceof ProblemException p && p.status() == 404).recoverWithNull());
             }
-            return done.map(ignored -> render(found, r -> DoorRows.session(table, query.select(), r)));
+            return done.map(ignored -> render(found, table, query.select()));
         }).onFailure().transform(e -> DoorFailures.translate(table, e));
     }
 
     private Uni<ArrayNode> read(Principal caller, DoorTable table, RowQuery rows, List<String> select) {
-        return table.kind() == DoorTable.Kind.SESSIONS
-                ? sessions.rows(caller, rows).map(found -> render(found, r -> DoorRows.session(table, select, r)))
-                : messages.rows(caller, rows).map(found -> render(found, r -> DoorRows.message(table, select, r)));
+        return switch (table.kind()) {
+            case SESSIONS -> sessions.rows(caller, rows).map(found -> render(found, table, select));
+            case MESSAGES -> messages.rows(caller, rows).map(found -> render(found, table, select));
+            case PROVIDER_UPLOADS -> uploads.rows(caller.tenant(), rows).map(found -> render(found, table, select));
+        };
     }
 
-    private static <R> ArrayNode render(List<R> rows, Function<R, ObjectNode> renderer) {
+    private static ArrayNode render(List<? extends ViewRow> rows, DoorTable table, List<String> select) {
         ArrayNode out = JsonNodeFactory.instance.arrayNode();
-        rows.forEach(r -> out.add(renderer.apply(r)));
+        rows.forEach(r -> out.add(DoorRows.render(table, select, r)));
         return out;
     }
 

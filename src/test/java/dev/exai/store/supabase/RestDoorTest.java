@@ -161,4 +161,36 @@ class RestDoorTest {
         alphaDoor().header("Prefer", "return=representation").body("{}").delete("/rest/v1/conversations?id=eq." + id)
                 .then().statusCode(200).body("", hasSize(0));
     }
+
+    @Test
+    void providerUploadRecordsAreTheDoorsOwnPerTenant() {
+        String fileId = "pf-" + UUID.randomUUID();
+        Map<String, Object> record = Map.of("provider", "kimi", "provider_file_id", fileId, "metadata", Map.of("n", 1));
+        String id = alphaDoor().header("Prefer", "return=representation").body(record).post("/rest/v1/provider_file_uploads")
+                .then().statusCode(201).body("[0].purpose", equalTo("file-extract")).extract().path("[0].id");
+        Response again = alphaDoor().header("Prefer", "return=representation").body(record).post("/rest/v1/provider_file_uploads");
+        postgrestError(again, 409, "23505");
+        assertThat(again.jsonPath().getString("message")).contains("duplicate key").contains("unique constraint");
+        alphaDoor().header("Prefer", "return=representation,resolution=ignore-duplicates").body(record)
+                .post("/rest/v1/provider_file_uploads?on_conflict=provider,provider_file_id").then().statusCode(201).body("", hasSize(0));
+        alphaDoor().header("Prefer", "return=representation,resolution=merge-duplicates")
+                .body(Map.of("provider", "kimi", "provider_file_id", fileId, "purpose", "agent"))
+                .post("/rest/v1/provider_file_uploads?on_conflict=provider,provider_file_id").then().statusCode(201)
+                .body("[0].id", equalTo(id)).body("[0].purpose", equalTo("agent")).body("[0].metadata.n", equalTo(1));
+        alphaDoor().header("Prefer", "return=representation").body(Map.of("last_used", "2026-12-01T10:00:00"))
+                .patch("/rest/v1/provider_file_uploads?provider=eq.kimi&provider_file_id=eq." + fileId).then().statusCode(200)
+                .body("[0].last_used", equalTo("2026-12-01T10:00:00+00:00"));
+        postgrestError(alphaDoor().body(Map.of("provider", "kimi")).post("/rest/v1/provider_file_uploads"), 400, "23502");
+        door(Api.BETA_KEY).get("/rest/v1/provider_file_uploads?provider_file_id=eq." + fileId).then().body("", hasSize(0));
+        alphaDoor().header("Prefer", "return=representation").body("{}").delete("/rest/v1/provider_file_uploads?id=eq." + id)
+                .then().statusCode(200).body("[0].provider_file_id", equalTo(fileId));
+        alphaDoor().get("/rest/v1/provider_file_uploads?id=eq." + id).then().body("", hasSize(0));
+    }
+
+    @Test
+    void aRefusedKeyIsPostgrestsErrorToo() {
+        postgrestError(door("not-a-key-of-anyone").get("/rest/v1/conversations"), 401, "PGRST301");
+        postgrestError(given().get("/rest/v1/conversations"), 401, "PGRST301");
+        postgrestError(alphaDoor().urlEncodingEnabled(false).get("/rest/v1/conversations?title=eq.a%00b"), 400, "22021");
+    }
 }
