@@ -1,7 +1,7 @@
 package dev.exai.store.supabase;
 
 import dev.exai.store.common.ProblemException;
-import dev.exai.store.session.MessageService;
+import dev.exai.store.session.MessageRowService;
 import dev.exai.store.session.SessionService;
 import io.vertx.pgclient.PgException;
 
@@ -19,10 +19,10 @@ final class DoorFailures {
         if (failure instanceof SessionService.SessionTaken taken) {
             return PostgrestError.duplicate(table.name() + "_continuation_id_key", "continuation_id", taken.continuationId());
         }
-        if (failure instanceof MessageService.ClientKeyTaken taken) {
+        if (failure instanceof MessageRowService.ClientKeyTaken taken) {
             return PostgrestError.duplicate("messages_idempotency_key_key", "idempotency_key", taken.key());
         }
-        if (failure instanceof MessageService.UnknownSession unknown) {
+        if (failure instanceof MessageRowService.UnknownSession unknown) {
             boolean exai = table.name().equals("messages");
             return PostgrestError.missingParent(table.name(), exai ? "conversation_id" : "session_id", unknown.id().toString(),
                     exai ? "conversations" : "chat_sessions");

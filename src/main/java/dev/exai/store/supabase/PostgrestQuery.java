@@ -14,7 +14,6 @@ import java.util.Set;
  */
 record PostgrestQuery(List<String> select, RowQuery rows, String onConflict) {
 
-    private static final Set<String> RESERVED = Set.of("select", "order", "limit", "offset", "on_conflict", "columns");
     private static final Map<String, RowQuery.Op> OPS = Map.of("eq", RowQuery.Op.EQ, "neq", RowQuery.Op.NEQ, "gt", RowQuery.Op.GT,
             "gte", RowQuery.Op.GTE, "lt", RowQuery.Op.LT, "lte", RowQuery.Op.LTE, "like", RowQuery.Op.LIKE, "ilike", RowQuery.Op.ILIKE,
             "in", RowQuery.Op.IN, "is", RowQuery.Op.IS);
@@ -198,10 +197,5 @@ record PostgrestQuery(List<String> select, RowQuery rows, String onConflict) {
             // answered below
         }
         throw new PostgrestError(416, "PGRST103", "Requested range not satisfiable", "Range: " + header, null);
-    }
-
-    /** Whether a query parameter is one of PostgREST's own rather than a filter. */
-    static boolean reserved(String name) {
-        return RESERVED.contains(name);
     }
 }

@@ -8,7 +8,7 @@ import dev.exai.store.common.ProblemException;
 import dev.exai.store.common.RowQuery;
 import dev.exai.store.common.ViewRow;
 import dev.exai.store.security.Principal;
-import dev.exai.store.session.MessageService;
+import dev.exai.store.session.MessageRowService;
 import dev.exai.store.session.SessionService;
 import io.smallrye.mutiny.Uni;
 import jakarta.enterprise.context.ApplicationScoped;
@@ -24,11 +24,11 @@ import java.util.List;
 public class RestDoor {
 
     private final SessionService sessions;
-    private final MessageService messages;
+    private final MessageRowService messages;
     private final ProviderUploads uploads;
     private final DoorWrites writes;
 
-    public RestDoor(SessionService sessions, MessageService messages, ProviderUploads uploads, ObjectMapper json) {
+    public RestDoor(SessionService sessions, MessageRowService messages, ProviderUploads uploads, ObjectMapper json) {
         this.sessions = sessions;
         this.messages = messages;
         this.uploads = uploads;

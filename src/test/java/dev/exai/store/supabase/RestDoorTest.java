@@ -109,8 +109,15 @@ class RestDoorTest {
                 .extract().path("[0]");
         assertThat(one).containsOnlyKeys("id", "continuation_id", "created_at", "updated_at", "user_id", "metadata");
         assertThat((String) one.get("created_at")).doesNotContain("+").doesNotEndWith("Z");
-        // another tenant sees none of them
+        // another tenant sees none of them, and cannot write into them: a session of another tenant is no parent
         door(Api.BETA_KEY).get("/rest/v1/chat_sessions?continuation_id=like." + prefix + "*").then().statusCode(200).body("", hasSize(0));
+        String alphas = (String) one.get("id");
+        postgrestError(door(Api.BETA_KEY).body(Map.of("session_id", alphas, "role", "user", "content", "intruder"))
+                .post("/rest/v1/chat_messages"), 409, "23503");
+        door(Api.BETA_KEY).header("Prefer", "return=representation").body("{}").delete("/rest/v1/chat_sessions?id=eq." + alphas)
+                .then().statusCode(200).body("", hasSize(0));
+        alphaDoor().get("/rest/v1/chat_messages?session_id=eq." + alphas).then().body("", hasSize(0));
+        alpha().get("/sessions/" + prefix + "-0").then().statusCode(200);
     }
 
     @Test
