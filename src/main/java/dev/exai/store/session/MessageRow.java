@@ -2,6 +2,7 @@ package dev.exai.store.session;
 
 import dev.exai.store.common.ViewRow;
 import java.time.OffsetDateTime;
+import java.util.Set;
 import java.util.UUID;
 
 /**
@@ -13,7 +14,7 @@ public record MessageRow(UUID id, UUID sessionId, String continuationId, long se
                          OffsetDateTime createdAt, String clientKey) implements ViewRow {
 
     /** The columns a {@code RowQuery} over messages may name. */
-    public static final java.util.Set<String> COLUMNS = java.util.Set.of("id", "session_id", "continuation_id", "seq", "role",
+    public static final Set<String> COLUMNS = Set.of("id", "session_id", "continuation_id", "seq", "role",
             "content", "metadata", "created_at", "client_key");
 
     @Override

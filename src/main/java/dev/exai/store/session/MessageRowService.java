@@ -7,9 +7,12 @@ import dev.exai.store.security.Principal;
 import io.smallrye.mutiny.Uni;
 import io.vertx.mutiny.sqlclient.SqlConnection;
 import jakarta.enterprise.context.ApplicationScoped;
+import java.time.OffsetDateTime;
 import java.util.ArrayList;
 import java.util.HashSet;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Objects;
 import java.util.Set;
 import java.util.UUID;
 
@@ -54,7 +57,7 @@ public class MessageRowService {
     public Uni<List<MessageRow>> insertRows(Principal caller, List<NewMessageRow> given, boolean skipTakenKeys) {
         String tenant = caller.tenant();
         List<NewMessage> all = given.stream().map(NewMessageRow::message).toList();
-        List<String> keys = given.stream().map(NewMessageRow::clientKey).filter(java.util.Objects::nonNull).toList();
+        List<String> keys = given.stream().map(NewMessageRow::clientKey).filter(Objects::nonNull).toList();
         return messages.checkReferences(tenant, all, i -> "row " + i)
                 .chain(() -> messages.counted(all))
                 .chain(counts -> db.inTransaction(conn -> (keys.isEmpty() ? Uni.createFrom().item(Set.<String>of())
@@ -90,7 +93,7 @@ public class MessageRowService {
     /** Appends the chosen rows session by session (in the order each session first appears), then records their keys. */
     private Uni<List<MessageRows.Appended>> appendRows(SqlConnection conn, String tenant, List<NewMessageRow> given, int[][] counts,
                                                       List<Integer> chosen) {
-        java.util.LinkedHashMap<UUID, List<Integer>> bySession = new java.util.LinkedHashMap<>();
+        LinkedHashMap<UUID, List<Integer>> bySession = new LinkedHashMap<>();
         chosen.forEach(i -> bySession.computeIfAbsent(given.get(i).sessionId(), id -> new ArrayList<>()).add(i));
         Uni<List<MessageRows.Appended>> done = Uni.createFrom().item(new ArrayList<>());
         for (var entry : bySession.entrySet()) {
@@ -100,7 +103,7 @@ public class MessageRowService {
                     .chain(session -> rows.append(conn, tenant, session.view().continuationId(),
                             part.stream().map(i -> given.get(i).message()).toList(),
                             part.stream().mapToInt(i -> counts[0][i]).toArray(), part.stream().mapToInt(i -> counts[1][i]).toArray(), null,
-                            part.stream().map(i -> given.get(i).createdAt()).toArray(java.time.OffsetDateTime[]::new))
+                            part.stream().map(i -> given.get(i).createdAt()).toArray(OffsetDateTime[]::new))
                             .onItem().ifNull().failWith(() -> new ProblemException(409, "turn-cap", "Conflict", "session "
                                     + session.view().continuationId() + " has no room for " + part.size() + " more messages")))
                     .call(appended -> rows.saveClientKeys(conn, tenant,

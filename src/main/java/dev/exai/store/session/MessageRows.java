@@ -1,15 +1,14 @@
 package dev.exai.store.session;
 
 import dev.exai.store.common.Database;
+import dev.exai.store.common.RowQuery;
+import dev.exai.store.common.RowSql;
 import io.smallrye.mutiny.Uni;
+import io.vertx.core.buffer.Buffer;
 import io.vertx.mutiny.sqlclient.Row;
-import io.vertx.mutiny.sqlclient.RowSet;
 import io.vertx.mutiny.sqlclient.SqlClient;
 import io.vertx.mutiny.sqlclient.Tuple;
 import jakarta.enterprise.context.ApplicationScoped;
-import io.vertx.core.buffer.Buffer;
-import dev.exai.store.common.RowQuery;
-import dev.exai.store.common.RowSql;
 import java.time.OffsetDateTime;
 import java.util.ArrayList;
 import java.util.Arrays;

@@ -4,8 +4,9 @@ import dev.exai.store.common.RowQuery;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.function.Function;
+import java.util.Objects;
 import java.util.UUID;
+import java.util.function.Function;
 
 /** Row queries the session room makes itself: rows it has just written, read back as the row view shows them. */
 final class RowQueries {
@@ -23,6 +24,6 @@ final class RowQueries {
     static <R> List<R> inOrder(List<UUID> ids, List<R> rows, Function<R, UUID> id) {
         Map<UUID, R> byId = new HashMap<>();
         rows.forEach(r -> byId.put(id.apply(r), r));
-        return ids.stream().map(byId::get).filter(java.util.Objects::nonNull).toList();
+        return ids.stream().map(byId::get).filter(Objects::nonNull).toList();
     }
 }

@@ -2,6 +2,7 @@ package dev.exai.store.session;
 
 import dev.exai.store.common.ViewRow;
 import java.time.OffsetDateTime;
+import java.util.Set;
 import java.util.UUID;
 
 /**
@@ -12,7 +13,7 @@ public record SessionRow(UUID id, String continuationId, String title, String me
                          OffsetDateTime createdAt, OffsetDateTime updatedAt) implements ViewRow {
 
     /** The columns a {@code RowQuery} over sessions may name. */
-    public static final java.util.Set<String> COLUMNS = java.util.Set.of("id", "continuation_id", "title", "metadata", "user_id",
+    public static final Set<String> COLUMNS = Set.of("id", "continuation_id", "title", "metadata", "user_id",
             "created_at", "updated_at");
 
     @Override

@@ -1,16 +1,16 @@
 package dev.exai.store.session;
 
 import dev.exai.store.common.Database;
+import dev.exai.store.common.KeysetPage;
+import dev.exai.store.common.Page;
+import dev.exai.store.common.RowQuery;
+import dev.exai.store.common.RowSql;
 import io.smallrye.mutiny.Uni;
 import io.vertx.mutiny.sqlclient.Row;
 import io.vertx.mutiny.sqlclient.RowSet;
 import io.vertx.mutiny.sqlclient.SqlClient;
 import io.vertx.mutiny.sqlclient.Tuple;
 import jakarta.enterprise.context.ApplicationScoped;
-import dev.exai.store.common.KeysetPage;
-import dev.exai.store.common.RowQuery;
-import dev.exai.store.common.RowSql;
-import dev.exai.store.common.Page;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;

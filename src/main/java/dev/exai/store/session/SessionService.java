@@ -9,7 +9,9 @@ import dev.exai.store.security.TenantLimits;
 import io.smallrye.mutiny.Uni;
 import io.vertx.mutiny.sqlclient.SqlConnection;
 import jakarta.enterprise.context.ApplicationScoped;
+import java.util.ArrayList;
 import java.util.List;
+import java.util.UUID;
 import java.util.function.UnaryOperator;
 
 /**
@@ -192,7 +194,7 @@ public class SessionService {
     public Uni<List<SessionRow>> insertRows(Principal caller, List<SessionInput> inputs) {
         String tenant = caller.tenant();
         return db.inTransaction(conn -> {
-                    Uni<List<StoredSession>> created = Uni.createFrom().item(new java.util.ArrayList<>());
+                    Uni<List<StoredSession>> created = Uni.createFrom().item(new ArrayList<>());
                     for (SessionInput input : inputs) {
                         created = created.chain(list -> insertNew(conn, tenant, input, false).map(one -> {
                             list.add(one);
@@ -204,7 +206,7 @@ public class SessionService {
                 .call(created -> Uni.join().all(created.stream()
                         .map(s -> cache.write(tenant, s.view().continuationId(), s, List.of(), List.of())).toList()).andFailFast())
                 .chain(created -> {
-                    List<java.util.UUID> ids = created.stream().map(StoredSession::id).toList();
+                    List<UUID> ids = created.stream().map(StoredSession::id).toList();
                     return rows.rows(tenant, RowQueries.idIn(ids)).map(found -> RowQueries.inOrder(ids, found, SessionRow::id));
                 });
     }
@@ -215,8 +217,8 @@ public class SessionService {
         return patch(caller, cid, change).chain(() -> rows.rows(caller.tenant(), one)).map(found -> found.get(0));
     }
 
-    /** The live session with that id in the caller's tenant, as a row; null when there is none. */
-    Uni<StoredSession> findById(SqlConnection conn, String tenant, java.util.UUID id) {
+    /** The live session with that id in the caller's tenant, locked against deletion until the transaction ends; or null. */
+    Uni<StoredSession> findById(SqlConnection conn, String tenant, UUID id) {
         return rows.findByIdToAppend(conn, tenant, id);
     }
 

@@ -2,12 +2,10 @@ package dev.exai.store.session;
 
 import dev.exai.store.common.Database;
 import io.smallrye.mutiny.Uni;
-import io.vertx.mutiny.sqlclient.Row;
-import io.vertx.mutiny.sqlclient.RowSet;
+import io.vertx.core.buffer.Buffer;
 import io.vertx.mutiny.sqlclient.SqlClient;
 import io.vertx.mutiny.sqlclient.Tuple;
 import jakarta.enterprise.context.ApplicationScoped;
-import io.vertx.core.buffer.Buffer;
 import java.time.OffsetDateTime;
 import java.util.Arrays;
 import java.util.List;

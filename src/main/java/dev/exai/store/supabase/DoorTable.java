@@ -1,5 +1,6 @@
 package dev.exai.store.supabase;
 
+import com.fasterxml.jackson.databind.node.ObjectNode;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -84,7 +85,7 @@ record DoorTable(String name, Kind kind, Map<String, DoorColumn> columns) {
     }
 
     /** The columns an insert must give (23502 otherwise). */
-    void checkRequired(com.fasterxml.jackson.databind.node.ObjectNode row) {
+    void checkRequired(ObjectNode row) {
         columns.values().stream().filter(DoorColumn::required)
                 .filter(c -> !row.hasNonNull(c.name()))
                 .findFirst().ifPresent(c -> {

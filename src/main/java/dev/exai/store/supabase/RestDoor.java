@@ -9,6 +9,7 @@ import dev.exai.store.common.RowQuery;
 import dev.exai.store.common.ViewRow;
 import dev.exai.store.security.Principal;
 import dev.exai.store.session.MessageRowService;
+import dev.exai.store.session.SessionRow;
 import dev.exai.store.session.SessionService;
 import io.smallrye.mutiny.Uni;
 import jakarta.enterprise.context.ApplicationScoped;
@@ -77,13 +78,13 @@ public class RestDoor {
         return sessions.rows(caller, existing).chain(found -> {
             List<String> known = found.stream().map(r -> r.continuationId()).toList();
             List<ObjectNode> fresh = given.stream().filter(row -> !known.contains(row.path("continuation_id").asText())).toList();
-            Uni<List<dev.exai.store.session.SessionRow>> inserted = fresh.isEmpty() ? Uni.createFrom().item(List.of())
+            Uni<List<SessionRow>> inserted = fresh.isEmpty() ? Uni.createFrom().item(List.of())
                     : sessions.insertRows(caller, fresh.stream().map(row -> writes.session(table, row)).toList());
             if (resolution.equals("ignore-duplicates")) {
                 return inserted.map(rows -> render(rows, table, query.select()));
             }
             List<ObjectNode> merging = given.stream().filter(row -> known.contains(row.path("continuation_id").asText())).toList();
-            Uni<List<dev.exai.store.session.SessionRow>> merged = Uni.createFrom().item(new ArrayList<>());
+            Uni<List<SessionRow>> merged = Uni.createFrom().item(new ArrayList<>());
             for (ObjectNode row : merging) {
                 merged = merged.chain(list -> sessions.patchRow(caller, row.path("continuation_id").asText(),
                         writes.sessionPatch(table, row)).map(one -> {
@@ -139,7 +140,7 @@ public class RestDoor {
                     + "API: PATCH /sessions/{cid}/messages/{seq} for metadata)");
         }
         return sessions.rows(caller, query.rows()).chain(found -> {
-            Uni<List<dev.exai.store.session.SessionRow>> done = Uni.createFrom().item(new ArrayList<>());
+            Uni<List<SessionRow>> done = Uni.createFrom().item(new ArrayList<>());
             for (var row : found) {
                 done = done.chain(list -> sessions.patchRow(caller, row.continuationId(), writes.sessionPatch(table, patch)).map(one -> {
                     list.add(one);
