@@ -29,7 +29,7 @@ class MessageRows {
 
     private static final String APPEND = appendStatement(false, false);
     private static final String APPEND_KEYED = appendStatement(true, false);
-    private static final String APPEND_TIMED = appendStatement(false, true);
+    private static final String APPEND_ROWS = appendStatement(false, true);
     /** The message row view's columns ({@link MessageRow#COLUMNS}) as SQL over chat_messages m, chat_sessions s, client keys k. */
     private static final Map<String, RowSql.Column> VIEW = Map.of("id", new RowSql.Column("m.id", "uuid"),
             "session_id", new RowSql.Column("m.session_id", "uuid"), "continuation_id", new RowSql.Column("s.continuation_id", "text"),
@@ -52,54 +52,75 @@ class MessageRows {
      */
     Uni<Appended> append(SqlClient sql, String tenant, String cid, List<NewMessage> messages, int[] tokens,
                          int[] reasoningTokens, String idempotencyKey) {
-        return append(sql, tenant, cid, messages, tokens, reasoningTokens, idempotencyKey, null);
+        return sql.preparedQuery(idempotencyKey == null ? APPEND : APPEND_KEYED)
+                .execute(Tuple.from(arguments(tenant, cid, messages, tokens, reasoningTokens, idempotencyKey)))
+                .map(rows -> rows.size() == 0 ? null : appended(rows, messages.size()));
     }
 
-    /** The same with each message's time given ({@code created}; a null element: now), for rows a client dates itself. */
-    Uni<Appended> append(SqlClient sql, String tenant, String cid, List<NewMessage> messages, int[] tokens,
-                         int[] reasoningTokens, String idempotencyKey, OffsetDateTime[] created) {
+    /**
+     * Appends as {@link #append} does, to the session of that id and at the times given ({@code created}; a null
+     * element: now), for rows a client writes and dates itself (the Supabase door). Answers what the cache takes and the
+     * rows as the row view shows them (without client keys), or null when no live session with room has that id.
+     */
+    Uni<RowAppend> appendRows(SqlClient sql, String tenant, UUID sessionId, List<NewMessage> messages, int[] tokens,
+                              int[] reasoningTokens, OffsetDateTime[] created) {
+        List<Object> args = arguments(tenant, sessionId, messages, tokens, reasoningTokens, null);
+        args.add(created);
+        return sql.preparedQuery(APPEND_ROWS).execute(Tuple.from(args)).map(rows -> {
+            if (rows.size() == 0) {
+                return null;
+            }
+            Appended appended = appended(rows, messages.size());
+            List<MessageRow> stored = new ArrayList<>(rows.size());
+            for (Row r : rows) {
+                stored.add(new MessageRow(r.getUUID("m_id"), sessionId, r.getString("continuation_id"), r.getLong("seq"),
+                        r.getString("role"), r.getString("content"), r.getString("m_metadata"), r.getOffsetDateTime("m_created_at"), null));
+            }
+            return new RowAppend(appended, stored);
+        });
+    }
+
+    /** A row append's result: the session and messages for the cache, the rows for the answer. */
+    record RowAppend(Appended appended, List<MessageRow> rows) {
+    }
+
+    /** The append statement's parameters $1..$23 ({@code session}: the continuation_id, or the id for row appends). */
+    private static List<Object> arguments(String tenant, Object session, List<NewMessage> messages, int[] tokens, int[] reasoningTokens,
+                                          String idempotencyKey) {
         int n = messages.size();
         MessageColumns c = new MessageColumns(messages, tokens, reasoningTokens, 0, 0);
         Boolean[] estimated = new Boolean[n];
         for (int i = 0; i < n; i++) {
             estimated[i] = messages.get(i).tokenCount() == null;
         }
-        String statement = created != null ? APPEND_TIMED : idempotencyKey == null ? APPEND : APPEND_KEYED;
-        List<Object> args = new ArrayList<>(Arrays.asList(tenant, cid, n, c.roles, c.contents, c.metadata, c.counts, idempotencyKey,
+        return new ArrayList<>(Arrays.asList(tenant, session, n, c.roles, c.contents, c.metadata, c.counts, idempotencyKey,
                 c.tools, c.models, c.providers, c.inputs, c.outputs, c.files, c.images, c.reasonings, c.reasoningCounts, estimated,
                 c.tokensThrough, c.totalThrough, c.tokens, c.total, c.pieces));
-        if (created != null) {
-            args.add(created);
+    }
+
+    private static Appended appended(io.vertx.mutiny.sqlclient.RowSet<Row> rows, int n) {
+        StoredSession session = null;
+        List<Message> stored = new ArrayList<>(n);
+        for (Row row : rows) {
+            if (session == null) {
+                session = Rows.session(row);
+            }
+            stored.add(Rows.message(row, "m_id", "m_metadata", "m_created_at"));
         }
-        return sql.preparedQuery(statement)
-                .execute(Tuple.from(args))
-                .map(rows -> {
-                    if (rows.size() == 0) {
-                        return null;
-                    }
-                    StoredSession session = null;
-                    List<Message> stored = new ArrayList<>(n);
-                    for (Row row : rows) {
-                        if (session == null) {
-                            session = Rows.session(row);
-                        }
-                        stored.add(Rows.message(row, "m_id", "m_metadata", "m_created_at"));
-                    }
-                    return new Appended(session, stored, false);
-                });
+        return new Appended(session, stored, false);
     }
 
     /**
      * The append statement. Keyed, it also records the seq range under the idempotency key; keyless, it leaves that
      * update out rather than run it with a null key, which found nothing and cost 5% of the statement's PostgreSQL CPU.
-     * Timed (keyless), it takes each message's time from {@code $24} instead of now().
+     * For rows (keyless), it finds the session by id ({@code $2}) and takes each message's time from {@code $24}.
      */
-    private static String appendStatement(boolean keyed, boolean timed) {
+    private static String appendStatement(boolean keyed, boolean rows) {
         return "WITH s AS ("
                 + " UPDATE chat_sessions SET message_count = message_count + $3, version = version + 1, updated_at = now(),"
                 + " tokens_total = tokens_total + $21, reasoning_total = reasoning_total + $22 - $21,"
                 + " expires_at = CASE WHEN ttl_sliding THEN now() + ttl_seconds * interval '1 second' ELSE expires_at END"
-                + " WHERE tenant = $1 AND continuation_id = $2 AND " + Rows.LIVE
+                + " WHERE tenant = $1 AND " + (rows ? "id = $2::uuid" : "continuation_id = $2") + " AND " + Rows.LIVE
                 + " AND (max_messages IS NULL OR message_count + $3 <= max_messages) RETURNING " + Rows.SESSION_COLUMNS
                 + "), m AS ("
                 + " INSERT INTO chat_messages (session_id, seq, role, content, metadata, tool_name, model, provider, input_tokens,"
@@ -108,13 +129,13 @@ class MessageRows {
                 + " SELECT s.id, s.message_count - $3 + t.ord, t.role, t.content, t.metadata::jsonb, t.tool, t.model, t.provider,"
                 + " t.input, t.output, string_to_array(NULLIF(t.files, ''), ',')::uuid[], string_to_array(NULLIF(t.images, ''), ',')::uuid[],"
                 + " t.reasoning, t.tokens, t.reasoning_tokens, t.estimated, s.tokens_total - $21 + t.tokens_through,"
-                + " s.tokens_total + s.reasoning_total - $22 + t.total_through, " + (timed ? "coalesce(t.created, now())" : "now()")
+                + " s.tokens_total + s.reasoning_total - $22 + t.total_through, " + (rows ? "coalesce(t.created, now())" : "now()")
                 + ", " + Rows.SEARCH_DOC
                 + " FROM s, unnest($4::text[], $5::text[], $6::text[], $9::text[], $10::text[], $11::text[], $12::int[], $13::int[],"
                 + " $14::text[], $15::text[], $16::text[], $7::int[], $17::int[], $18::boolean[], $19::bigint[], $20::bigint[],"
-                + " $23::text[]" + (timed ? ", $24::timestamptz[]" : "") + ") WITH ORDINALITY AS t(role, content, metadata, tool, model,"
+                + " $23::text[]" + (rows ? ", $24::timestamptz[]" : "") + ") WITH ORDINALITY AS t(role, content, metadata, tool, model,"
                 + " provider, input, output, files, images, reasoning, tokens, reasoning_tokens, estimated, tokens_through, total_through,"
-                + " pieces, " + (timed ? "created, " : "") + "ord)"
+                + " pieces, " + (rows ? "created, " : "") + "ord)"
                 + " RETURNING id AS m_id, seq, role, content, metadata::text AS m_metadata, tool_name, model, provider, input_tokens,"
                 + " output_tokens, files::text[] AS files, images::text[] AS images, reasoning, token_count, token_count_estimated,"
                 + " reasoning_token_count, created_at AS m_created_at, tokens_through, total_through, redacted, edits"

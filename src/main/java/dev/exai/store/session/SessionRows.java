@@ -242,10 +242,10 @@ class SessionRows {
                 .execute(Tuple.from(params)).map(found -> found.iterator().next().getLong(0)));
     }
 
-    /** The tenant's live session with that id, locked against deletion until the transaction ends; or null. */
-    Uni<StoredSession> findByIdToAppend(SqlClient sql, String tenant, UUID id) {
+    /** The tenant's live session with that id, or null. */
+    Uni<StoredSession> findById(SqlClient sql, String tenant, UUID id) {
         return sql.preparedQuery("SELECT " + Rows.SESSION_COLUMNS + " FROM chat_sessions WHERE tenant = $1 AND id = $2 AND "
-                        + Rows.LIVE + " FOR KEY SHARE")
+                        + Rows.LIVE)
                 .execute(Tuple.of(tenant, id))
                 .map(found -> Rows.first(found, Rows::session));
     }

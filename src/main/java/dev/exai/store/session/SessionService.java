@@ -7,6 +7,7 @@ import dev.exai.store.common.RowQuery;
 import dev.exai.store.security.Principal;
 import dev.exai.store.security.TenantLimits;
 import io.smallrye.mutiny.Uni;
+import io.vertx.mutiny.sqlclient.SqlClient;
 import io.vertx.mutiny.sqlclient.SqlConnection;
 import jakarta.enterprise.context.ApplicationScoped;
 import java.util.ArrayList;
@@ -217,9 +218,9 @@ public class SessionService {
         return patch(caller, cid, change).chain(() -> rows.rows(caller.tenant(), one)).map(found -> found.get(0));
     }
 
-    /** The live session with that id in the caller's tenant, locked against deletion until the transaction ends; or null. */
-    Uni<StoredSession> findById(SqlConnection conn, String tenant, UUID id) {
-        return rows.findByIdToAppend(conn, tenant, id);
+    /** The live session with that id in the tenant; or null. */
+    Uni<StoredSession> findLive(SqlClient sql, String tenant, UUID id) {
+        return rows.findById(sql, tenant, id);
     }
 
     /** A session and whether this call created it. */
