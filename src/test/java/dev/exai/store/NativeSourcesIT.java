@@ -62,6 +62,7 @@ class NativeSourcesIT {
             "dev.exai.store.session.HistoryQuery",
             "dev.exai.store.session.MessageRow",
             "dev.exai.store.session.MessageRows$Appended",
+            "dev.exai.store.session.MessageRows$RowAppend",
             "dev.exai.store.session.MessageRows$UsedKey",
             "dev.exai.store.session.MessageService$AppendAnswer",
             "dev.exai.store.session.MessageService$ChainPage",
