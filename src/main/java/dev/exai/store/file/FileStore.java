@@ -27,8 +27,8 @@ import java.util.UUID;
 public class FileStore {
 
     /** A file that has not expired (expired ones are gone for reads at once; the purge job deletes them later). */
-    private static final String LIVE = "(f.expires_at IS NULL OR f.expires_at > now())";
-    private static final String COLUMNS = "f.id, f.filename, f.content_type, f.size, f.sha256, f.session_id, f.purpose, f.created_at, f.expires_at, "
+    static final String LIVE = "(f.expires_at IS NULL OR f.expires_at > now())";
+    static final String COLUMNS = "f.id, f.filename, f.content_type, f.size, f.sha256, f.session_id, f.purpose, f.created_at, f.expires_at, "
             + "COALESCE((SELECT json_object_agg(p.provider, json_build_object('file_id', p.provider_file_id, 'uploaded_at', "
             + "to_char(p.uploaded_at AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.MS\"Z\"'))) FROM file_providers p WHERE p.file_id = f.id), '{}')::text AS providers";
     private static final TypeReference<Map<String, FileView.ProviderRef>> PROVIDERS = new TypeReference<>() {
@@ -68,10 +68,10 @@ public class FileStore {
         return sql.preparedQuery("INSERT INTO blobs (sha256, size) VALUES ($1, $2) ON CONFLICT DO NOTHING")
                 .execute(Tuple.of(file.sha256(), file.size()))
                 .chain(() -> sql.preparedQuery("WITH f AS (INSERT INTO files (tenant, filename, content_type, size, sha256, session_id,"
-                                + " purpose, expires_at) VALUES ($1, $2, $3, $4, $5, $6, $7, now() + $8::bigint * interval '1 second')"
-                                + " RETURNING *) SELECT " + COLUMNS + " FROM f")
+                                + " purpose, expires_at, bucket, object_name) VALUES ($1, $2, $3, $4, $5, $6, $7,"
+                                + " now() + $8::bigint * interval '1 second', $9, $10) RETURNING *) SELECT " + COLUMNS + " FROM f")
                         .execute(Tuple.from(Arrays.asList(tenant, file.filename(), file.contentType(), file.size(), file.sha256(),
-                                file.sessionId(), file.purpose(), file.ttlSeconds()))))
+                                file.sessionId(), file.purpose(), file.ttlSeconds(), file.bucket(), file.objectName()))))
                 .map(rows -> view(rows.iterator().next()));
     }
 
@@ -190,7 +190,7 @@ public class FileStore {
     record ProviderRow(String fileId, String extractedText) {
     }
 
-    private FileView view(Row row) {
+    FileView view(Row row) {
         try {
             return new FileView(row.getUUID("id").toString(), row.getString("filename"), row.getString("content_type"),
                     row.getLong("size"), row.getString("sha256"), row.getString("session_id"), row.getString("purpose"),

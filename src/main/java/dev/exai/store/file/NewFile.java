@@ -2,7 +2,10 @@ package dev.exai.store.file;
 
 import java.nio.file.Path;
 
-/** A completely received upload: its bytes sit in {@code upload}, not yet a blob. */
+/**
+ * A completely received upload: its bytes sit in {@code upload}, not yet a blob. An object (a file named in a bucket)
+ * has {@code bucket} and {@code objectName}; a file uploaded through {@code POST /files} has neither.
+ */
 record NewFile(String filename, String contentType, long size, String sha256, String sessionId, String purpose,
-               Long ttlSeconds, Path upload, String idempotencyKey) {
+               Long ttlSeconds, Path upload, String idempotencyKey, String bucket, String objectName) {
 }

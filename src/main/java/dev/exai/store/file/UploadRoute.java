@@ -38,10 +38,10 @@ import org.jboss.logging.Logger;
 
 /**
  * {@code POST /files}, streamed: the body (raw, or the {@code file} part of a multipart form) goes straight to a
- * file in the uploads directory while its sha256 and size are computed, so memory use does not grow with the file.
- * It is a Vert.x route rather than a REST resource because the REST layer would buffer the body first.
- * Past {@code exai-store.files.max-bytes} the upload stops with a 413 and its file is deleted; nothing else was
- * written yet. Admission ({@link Admission}) and problem details are the rest of the API's.
+ * file in the uploads directory ({@link IncomingUpload}), so memory use does not grow with the file. It is a Vert.x
+ * route rather than a REST resource because the REST layer would buffer the body first. Past
+ * {@code exai-store.files.max-bytes} the upload stops with a 413 and its file is deleted; nothing else was written
+ * yet. Admission ({@link Admission}) and problem details are the rest of the API's.
  */
 @ApplicationScoped
 public class UploadRoute {
@@ -49,8 +49,6 @@ public class UploadRoute {
     private static final Logger LOG = Logger.getLogger(UploadRoute.class);
     private static final int MAX_FILENAME = 1024;
     private static final int MAX_PURPOSE = 128;
-    private static final int WRITE_QUEUE_BYTES = 4 * 1024 * 1024;
-    private static final int WRITE_CHUNK_BYTES = 256 * 1024;
 
     private final Admission admission;
     private final FileService files;
@@ -85,184 +83,23 @@ public class UploadRoute {
             fail(ctx, refused);
             return;
         }
-        String contentType = request.getHeader(HttpHeaders.CONTENT_TYPE);
-        boolean multipart = contentType != null && contentType.toLowerCase().startsWith("multipart/form-data");
-        if (!multipart && request.getParam("filename") == null) {
+        if (!IncomingUpload.isMultipart(request) && request.getParam("filename") == null) {
             fail(ctx, ProblemException.badRequest("send multipart/form-data with a part named file, or the raw bytes with ?filename="));
             return;
         }
-        if ("100-continue".equalsIgnoreCase(request.getHeader(HttpHeaders.EXPECT))) {
-            ctx.response().writeContinue(); // the request passed the checks: ask the client for the body now
-        }
-        // Handlers are attached before anything asynchronous happens, so no byte can arrive unobserved;
-        // the pipes hold the data back until the upload file is open.
-        Path target = blobStores.uploads().resolve(UUID.randomUUID() + ".part");
-        Promise<AsyncFile> opened = Promise.promise();
-        Receiving upload = new Receiving(ctx, caller, idempotencyKey, target, opened.future());
-        request.exceptionHandler(upload::abort);
-        if (multipart) {
-            request.setExpectMultipart(true);
-            request.uploadHandler(part -> {
-                if ("file".equals(part.name()) && !upload.sawFile) {
-                    upload.filename = part.filename();
-                    upload.claimedType = part.contentType();
-                    upload.body = upload.receive(part.pipe());
-                } else {
-                    part.handler(ignored -> { });
-                }
-            });
-            request.endHandler(v -> upload.body.onComplete(done -> upload.finish(done.cause())));
-        } else {
-            upload.filename = request.getParam("filename");
-            upload.claimedType = contentType;
-            upload.body = upload.receive(request.pipe());
-            upload.body.onComplete(done -> upload.finish(done.cause()));
-        }
-        vertx.fileSystem().open(target.toString(), new OpenOptions().setWrite(true).setCreateNew(true), opened);
-        if (multipart) {
-            request.resume(); // parts are parsed now; each file part's pipe holds its data until the file is open
-        }
-    }
-
-    /** One upload in progress. */
-    private final class Receiving {
-        final RoutingContext ctx;
-        final Principal caller;
-        final String idempotencyKey;
-        final Path path;
-        final Future<AsyncFile> opening;
-        AsyncFile file;
-        Buffer pending = Buffer.buffer(WRITE_CHUNK_BYTES);
-        Future<Void> body = Future.succeededFuture();
-        final MessageDigest sha256 = Hashing.sha256();
-        final byte[] head = new byte[ContentTypes.SNIFF_BYTES];
-        String filename;
-        String claimedType;
-        long size;
-        boolean sawFile;
-        boolean done;
-
-        Receiving(RoutingContext ctx, Principal caller, String idempotencyKey, Path path, Future<AsyncFile> opening) {
-            this.ctx = ctx;
-            this.caller = caller;
-            this.idempotencyKey = idempotencyKey;
-            this.path = path;
-            this.opening = opening;
-        }
-
-        /** Pipes one stream into the upload file once it is open; the pipe applies back-pressure both ways. */
-        Future<Void> receive(Pipe<Buffer> pipe) {
-            sawFile = true;
-            return opening.compose(opened -> {
-                file = opened;
-                // let file writes queue up to a few MiB so the disk is not waited for chunk by chunk
-                file.setWriteQueueMaxSize(WRITE_QUEUE_BYTES);
-                return pipe.endOnComplete(false).to(new Counting());
-            });
-        }
-
-        /** The upload file as a write stream that hashes, counts and enforces the limit on the way. */
-        private final class Counting implements WriteStream<Buffer> {
-            @Override
-            public Future<Void> write(Buffer buffer) {
-                if (done) {
-                    return Future.failedFuture("upload already ended");
-                }
-                int n = buffer.length();
-                if (size + n > maxBytes) {
-                    ProblemException tooLarge = ProblemException.tooLarge("the file is larger than " + maxBytes
-                            + " bytes (EXAI_STORE_FILES_MAX_BYTES)");
-                    abort(tooLarge);
-                    return Future.failedFuture(tooLarge);
-                }
-                if (size < head.length) {
-                    buffer.getBytes(0, (int) Math.min(n, head.length - size), head, (int) size);
-                }
-                size += n;
-                sha256.update(buffer.getByteBuf().nioBuffer());
-                // HTTP delivers the body in small chunks; each file write is a trip to a worker thread, so they are
-                // gathered into writes of WRITE_CHUNK_BYTES
-                pending.appendBuffer(buffer);
-                if (pending.length() < WRITE_CHUNK_BYTES) {
-                    return Future.succeededFuture();
-                }
-                Buffer full = pending;
-                pending = Buffer.buffer(WRITE_CHUNK_BYTES + n);
-                return file.write(full);
-            }
-
-            @Override
-            public void write(Buffer buffer, Handler<AsyncResult<Void>> handler) {
-                write(buffer).onComplete(handler);
-            }
-
-            @Override
-            public void end(Handler<AsyncResult<Void>> handler) {
-                handler.handle(Future.succeededFuture());
-            }
-
-            @Override
-            public WriteStream<Buffer> exceptionHandler(Handler<Throwable> handler) {
-                file.exceptionHandler(handler);
-                return this;
-            }
-
-            @Override
-            public WriteStream<Buffer> setWriteQueueMaxSize(int maxSize) {
-                file.setWriteQueueMaxSize(maxSize);
-                return this;
-            }
-
-            @Override
-            public boolean writeQueueFull() {
-                return file.writeQueueFull();
-            }
-
-            @Override
-            public WriteStream<Buffer> drainHandler(Handler<Void> handler) {
-                file.drainHandler(handler);
-                return this;
-            }
-        }
-
-        void abort(Throwable failure) {
-            if (done) {
-                return;
-            }
-            done = true;
-            opening.onComplete(opened -> {
-                if (opened.succeeded()) {
-                    opened.result().close(closed -> deleteQuietly(path));
-                }
-            });
-            // answer now and close once the answer is out: the rest of the body is not read
-            ctx.response().putHeader(HttpHeaders.CONNECTION, "close");
-            ctx.response().endHandler(v -> ctx.request().connection().close());
-            fail(ctx, failure);
-        }
-
-        void finish(Throwable receiveFailure) {
-            if (receiveFailure != null) {
-                abort(receiveFailure);
-                return;
-            }
-            if (done) {
-                return;
-            }
-            done = true;
-            // the bytes reach the disk (flush forces them) before the row that names them is committed
-            opening.compose(opened -> pending.length() == 0 ? Future.<Void>succeededFuture() : opened.write(pending))
-                    .compose(written -> opening.result().flush())
-                    .compose(flushed -> opening.result().close()).onComplete(closed -> {
-                try {
-                    if (closed.failed()) {
-                        throw closed.cause();
+        IncomingUpload.start(ctx, vertx, blobStores.uploads(), maxBytes,
+                        "the file is larger than " + maxBytes + " bytes (EXAI_STORE_FILES_MAX_BYTES)", "file", request.getParam("filename"))
+                .onFailure(failure -> fail(ctx, failure))
+                .onSuccess(received -> {
+                    NewFile file;
+                    try {
+                        file = describe(request, received, idempotencyKey);
+                    } catch (RuntimeException refused) {
+                        IncomingUpload.deleteQuietly(received.path());
+                        fail(ctx, refused);
+                        return;
                     }
-                    if (!sawFile) {
-                        throw ProblemException.badRequest("the multipart form has no part named file");
-                    }
-                    NewFile received = describe();
-                    files.create(caller, received, requestHash(received)).subscribe().with(
+                    files.create(caller, file, requestHash(file)).subscribe().with(
                             stored -> {
                                 var response = ctx.response().setStatusCode(201)
                                         .putHeader(HttpHeaders.CONTENT_TYPE, "application/json")
@@ -273,28 +110,22 @@ public class UploadRoute {
                                 response.end(toJson(stored.file()));
                             },
                             failure -> fail(ctx, failure));
-                } catch (Throwable failure) {
-                    deleteQuietly(path);
-                    fail(ctx, failure);
-                }
-            });
-        }
+                });
+    }
 
-        private NewFile describe() {
-            HttpServerRequest request = ctx.request();
-            String sessionId = field(request, "session_id");
-            String purpose = field(request, "purpose");
-            Long ttl = ttlSeconds(field(request, "ttl_seconds"));
-            if (sessionId != null) {
-                ContinuationIds.checked(sessionId);
-            }
-            if (purpose != null && (purpose.isEmpty() || purpose.length() > MAX_PURPOSE)) {
-                throw ProblemException.badRequest("purpose must be 1 to " + MAX_PURPOSE + " characters");
-            }
-            String type = ContentTypes.decide(claimedType, head, (int) Math.min(size, head.length));
-            return new NewFile(cleanFilename(filename), type, size, HexFormat.of().formatHex(sha256.digest()), sessionId,
-                    purpose, ttl, path, idempotencyKey);
+    private NewFile describe(HttpServerRequest request, IncomingUpload.Received received, String idempotencyKey) {
+        String sessionId = field(request, "session_id");
+        String purpose = field(request, "purpose");
+        Long ttl = ttlSeconds(field(request, "ttl_seconds"));
+        if (sessionId != null) {
+            ContinuationIds.checked(sessionId);
         }
+        if (purpose != null && (purpose.isEmpty() || purpose.length() > MAX_PURPOSE)) {
+            throw ProblemException.badRequest("purpose must be 1 to " + MAX_PURPOSE + " characters");
+        }
+        String type = ContentTypes.decide(received.claimedType(), received.head(), received.head().length);
+        return new NewFile(cleanFilename(received.filename()), type, received.size(), received.sha256(), sessionId, purpose, ttl,
+                received.path(), idempotencyKey, null, null);
     }
 
     /** A file's optional lifetime: whole seconds from 1 to the longest session TTL. */
@@ -399,13 +230,5 @@ public class UploadRoute {
             value = value.substring(0, value.length() - 1);
         }
         return TextInput.checked(value != null ? value : request.getParam(name), name);
-    }
-
-    private static void deleteQuietly(Path path) {
-        try {
-            Files.deleteIfExists(path);
-        } catch (java.io.IOException e) {
-            LOG.warnf("cannot delete upload %s: %s", path, e);
-        }
     }
 }

@@ -29,15 +29,36 @@ public class ApiKeyFilter {
         return method.equals("POST") && (path.endsWith("messages") || path.equals("/sessions/import"));
     }
 
+    /**
+     * The Supabase door's Storage reads that carry no key: a public bucket's objects, and a signed URL's download
+     * (its token names the tenant).
+     */
+    private static boolean keyless(String method, String path) {
+        return (method.equals("GET") || method.equals("HEAD"))
+                && (path.startsWith("/storage/v1/object/public/") || path.startsWith("/storage/v1/object/sign/"));
+    }
+
+    /**
+     * The request's credential: {@code Authorization}; on the Supabase door, whose clients send the key as
+     * {@code apikey} and as a bearer token, the {@code apikey} header when there is no {@code Authorization}.
+     */
+    private static String credential(ContainerRequestContext request, String path) {
+        String authorization = request.getHeaderString(HttpHeaders.AUTHORIZATION);
+        if (authorization == null && (path.startsWith("/rest/v1/") || path.startsWith("/storage/v1/"))) {
+            String apikey = request.getHeaderString("apikey");
+            return apikey == null ? null : "Bearer " + apikey;
+        }
+        return authorization;
+    }
+
     @ServerRequestFilter(preMatching = true)
     public Response authenticate(ContainerRequestContext request) {
         String path = request.getUriInfo().getPath();
-        if (path.startsWith("/q/")) {
+        if (path.startsWith("/q/") || keyless(request.getMethod(), path)) {
             return null;
         }
         try {
-            Principal principal = admission.admit(request.getHeaderString(HttpHeaders.AUTHORIZATION),
-                    storesBytes(request.getMethod(), path));
+            Principal principal = admission.admit(credential(request, path), storesBytes(request.getMethod(), path));
             request.setProperty(Principal.PROPERTY, principal);
             return null;
         } catch (ProblemException refused) {
