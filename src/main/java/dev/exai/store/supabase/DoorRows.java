@@ -44,6 +44,7 @@ final class DoorRows {
             case TIMESTAMPTZ -> out.put(column.name(), timestamp((OffsetDateTime) value) + "+00:00");
             case TIMESTAMP -> out.put(column.name(), timestamp((OffsetDateTime) value));
             case UUID -> out.put(column.name(), ((UUID) value).toString());
+            case INTEGER -> out.put(column.name(), ((Number) value).longValue());
             default -> out.put(column.name(), value.toString());
         }
     }

@@ -14,6 +14,7 @@ import dev.exai.store.session.SessionService;
 import io.smallrye.mutiny.Uni;
 import jakarta.enterprise.context.ApplicationScoped;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
 
 /**
@@ -26,13 +27,13 @@ public class RestDoor {
 
     private final SessionService sessions;
     private final MessageRowService messages;
-    private final ProviderUploads uploads;
+    private final OwnTables own;
     private final DoorWrites writes;
 
-    public RestDoor(SessionService sessions, MessageRowService messages, ProviderUploads uploads, ObjectMapper json) {
+    public RestDoor(SessionService sessions, MessageRowService messages, OwnTables own, ObjectMapper json) {
         this.sessions = sessions;
         this.messages = messages;
-        this.uploads = uploads;
+        this.own = own;
         this.writes = new DoorWrites(json);
     }
 
@@ -45,7 +46,7 @@ public class RestDoor {
         Uni<Long> total = !counted ? Uni.createFrom().nullItem() : switch (table.kind()) {
             case SESSIONS -> sessions.count(caller, query.rows());
             case MESSAGES -> messages.count(caller, query.rows());
-            case PROVIDER_UPLOADS -> uploads.count(caller.tenant(), query.rows());
+            case OWN -> own.count(caller.tenant(), table, query.rows());
         };
         return Uni.combine().all().unis(rows, total).asTuple().map(t -> new Selected(t.getItem1(), t.getItem2()))
                 .onFailure().transform(e -> DoorFailures.translate(table, e));
@@ -57,7 +58,7 @@ public class RestDoor {
         Uni<ArrayNode> done = switch (table.kind()) {
             case SESSIONS -> insertSessions(caller, table, query, given, resolution);
             case MESSAGES -> insertMessages(caller, table, query, given, resolution);
-            case PROVIDER_UPLOADS -> insertUploads(caller, table, query, given, resolution);
+            case OWN -> insertOwn(caller, table, query, given, resolution);
         };
         return done.onFailure().transform(e -> DoorFailures.translate(table, e));
     }
@@ -111,18 +112,29 @@ public class RestDoor {
                 .map(rows -> render(rows, table, query.select()));
     }
 
-    private Uni<ArrayNode> insertUploads(Principal caller, DoorTable table, PostgrestQuery query, List<ObjectNode> given,
-                                         String resolution) {
+    private Uni<ArrayNode> insertOwn(Principal caller, DoorTable table, PostgrestQuery query, List<ObjectNode> given, String resolution) {
         given.forEach(table::checkRequired);
-        String target = query.onConflict() == null ? "id" : query.onConflict().replace(" ", "");
-        boolean onKey = target.equals("provider,provider_file_id") || target.equals("provider_file_id,provider");
-        if (!target.equals("id") && !onKey) {
+        List<String> target = query.onConflict() == null ? table.own().primaryKey()
+                : table.own().key(Arrays.stream(query.onConflict().split(",")).map(String::trim).toList());
+        if (target == null) {
             throw conflictTarget();
         }
-        // without a conflict target PostgREST upserts on the primary key, which an insert never gives: every row is new
-        return uploads.insert(caller.tenant(), given, onKey && "ignore-duplicates".equals(resolution),
-                        onKey && "merge-duplicates".equals(resolution))
+        Uni<Void> parents = table.columns().containsKey("conversation_id") ? conversationsOf(caller, table, given) : Uni.createFrom().voidItem();
+        return parents.chain(() -> own.insert(caller.tenant(), table, given, target, "ignore-duplicates".equals(resolution),
+                        "merge-duplicates".equals(resolution)))
                 .map(rows -> render(rows, table, query.select()));
+    }
+
+    /** A link names a conversation of the caller's tenant (23503 otherwise, as for a missing one). */
+    private Uni<Void> conversationsOf(Principal caller, DoorTable table, List<ObjectNode> given) {
+        List<String> ids = given.stream().map(row -> row.path("conversation_id").asText()).distinct().toList();
+        RowQuery query = new RowQuery(List.of(new RowQuery.Filter("id", RowQuery.Op.IN, false, ids)), List.of(), null, 0);
+        return sessions.rows(caller, query).invoke(found -> {
+            List<String> known = found.stream().map(r -> String.valueOf(r.value("id"))).toList();
+            ids.stream().filter(id -> !known.contains(id)).findFirst().ifPresent(missing -> {
+                throw PostgrestError.missingParent(table.name(), "conversation_id", missing, "conversations");
+            });
+        }).replaceWithVoid();
     }
 
     /** Applies the body's columns to every row the filters select; answers those rows as they are now. */
@@ -131,8 +143,8 @@ public class RestDoor {
             throw PostgrestError.whereRequired("UPDATE");
         }
         ObjectNode patch = writes.patch(table, body);
-        if (table.kind() == DoorTable.Kind.PROVIDER_UPLOADS) {
-            return uploads.update(caller.tenant(), query.rows(), patch).map(rows -> render(rows, table, query.select()))
+        if (table.kind() == DoorTable.Kind.OWN) {
+            return own.update(caller.tenant(), table, query.rows(), patch).map(rows -> render(rows, table, query.select()))
                     .onFailure().transform(e -> DoorFailures.translate(table, e));
         }
         if (table.kind() == DoorTable.Kind.MESSAGES) {
@@ -156,8 +168,8 @@ public class RestDoor {
         if (!query.filtered()) {
             throw PostgrestError.whereRequired("DELETE");
         }
-        if (table.kind() == DoorTable.Kind.PROVIDER_UPLOADS) {
-            return uploads.delete(caller.tenant(), query.rows()).map(rows -> render(rows, table, query.select()))
+        if (table.kind() == DoorTable.Kind.OWN) {
+            return own.delete(caller.tenant(), table, query.rows()).map(rows -> render(rows, table, query.select()))
                     .onFailure().transform(e -> DoorFailures.translate(table, e));
         }
         if (table.kind() == DoorTable.Kind.MESSAGES) {
@@ -178,7 +190,7 @@ public class RestDoor {
         return switch (table.kind()) {
             case SESSIONS -> sessions.rows(caller, rows).map(found -> render(found, table, select));
             case MESSAGES -> messages.rows(caller, rows).map(found -> render(found, table, select));
-            case PROVIDER_UPLOADS -> uploads.rows(caller.tenant(), rows).map(found -> render(found, table, select));
+            case OWN -> own.rows(caller.tenant(), table, rows).map(found -> render(found, table, select));
         };
     }
 

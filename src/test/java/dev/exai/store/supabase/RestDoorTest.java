@@ -200,4 +200,65 @@ class RestDoorTest {
         postgrestError(given().get("/rest/v1/conversations"), 401, "PGRST301");
         postgrestError(alphaDoor().urlEncodingEnabled(false).get("/rest/v1/conversations?title=eq.a%00b"), 400, "22021");
     }
+
+    @Test
+    void filesRowsNameObjectsAndLinksHangOnConversationsAndFiles() {
+        // EXAI's upload_file: the object first (its bucket by file_type), then the files row that names it
+        String bucket = "user-files";
+        given().header("apikey", Api.ALPHA_KEY).contentType("application/json").body(Map.of("id", bucket, "name", bucket))
+                .post("/storage/v1/bucket"); // 200 the first time, 409 Duplicate after: either way it exists
+        String path = "exai/" + UUID.randomUUID() + ".txt";
+        String objectId = given().header("apikey", Api.ALPHA_KEY).header("Authorization", "Bearer " + Api.ALPHA_KEY)
+                .multiPart("file", "x.txt", "linked bytes".getBytes(java.nio.charset.StandardCharsets.UTF_8), "text/plain")
+                .post("/storage/v1/object/" + bucket + "/" + path).then().statusCode(200).extract().path("Id");
+        Map<String, Object> row = Map.of("storage_path", path, "original_name", "x.txt", "mime_type", "text/plain", "size_bytes", 12,
+                "file_type", "user_upload");
+        Map<String, Object> file = alphaDoor().header("Prefer", "return=representation").body(row).post("/rest/v1/files")
+                .then().statusCode(201).extract().path("[0]");
+        assertThat(file).containsEntry("storage_path", path).containsEntry("size_bytes", 12).containsEntry("file_type", "user_upload")
+                .containsEntry("metadata", Map.of()).containsKeys("id", "created_at");
+        String fileId = (String) file.get("id");
+        assertThat(fileId).isNotEqualTo(objectId); // the metadata row has its own id; the object is the exai-store file
+        Response again = alphaDoor().header("Prefer", "return=representation").body(row).post("/rest/v1/files");
+        postgrestError(again, 409, "23505");
+        assertThat(again.jsonPath().getString("message")).isEqualTo("duplicate key value violates unique constraint \"files_storage_path_key\"");
+        assertThat(again.jsonPath().getString("details")).isEqualTo("Key (storage_path)=(" + path + ") already exists.");
+        postgrestError(alphaDoor().body(Map.of("storage_path", "p-" + UUID.randomUUID(), "original_name", "y", "file_type", "tool"))
+                .post("/rest/v1/files"), 400, "22P02");
+        postgrestError(alphaDoor().body(Map.of("storage_path", "p-" + UUID.randomUUID())).post("/rest/v1/files"), 400, "23502");
+        alphaDoor().get("/rest/v1/files?select=id&storage_path=eq." + path + "&file_type=eq.user_upload").then().body("[0].id", equalTo(fileId));
+        door(Api.BETA_KEY).get("/rest/v1/files?storage_path=eq." + path).then().statusCode(200).body("", hasSize(0));
+
+        // links: an upsert on the primary key merges (a repeat is the row again), a batch ignoring duplicates counts new ones
+        String cid = "door-" + UUID.randomUUID();
+        String conversation = conversation(cid);
+        Map<String, Object> link = Map.of("conversation_id", conversation, "file_id", fileId);
+        for (int i = 0; i < 2; i++) {
+            alphaDoor().header("Prefer", "return=representation,resolution=merge-duplicates").body(link)
+                    .post("/rest/v1/conversation_files").then().statusCode(201).body("", hasSize(1)).body("[0].file_id", equalTo(fileId));
+        }
+        alphaDoor().urlEncodingEnabled(false).header("Prefer", "return=representation,resolution=ignore-duplicates").body(List.of(link))
+                .post("/rest/v1/conversation_files?on_conflict=conversation_id,file_id&columns=%22conversation_id%22,%22file_id%22")
+                .then().statusCode(201).body("", hasSize(0));
+        postgrestError(alphaDoor().body(Map.of("conversation_id", UUID.randomUUID().toString(), "file_id", fileId))
+                .post("/rest/v1/conversation_files"), 409, "23503");
+        postgrestError(alphaDoor().body(Map.of("conversation_id", conversation, "file_id", UUID.randomUUID().toString()))
+                .post("/rest/v1/conversation_files"), 409, "23503");
+        postgrestError(alphaDoor().header("Prefer", "resolution=merge-duplicates").body(link)
+                .post("/rest/v1/conversation_files?on_conflict=file_id"), 400, "42P10");
+        // another tenant cannot link its conversation to alpha's file, nor alpha's conversation to its own
+        postgrestError(door(Api.BETA_KEY).body(link).post("/rest/v1/conversation_files"), 409, "23503");
+
+        // deleting the files row takes its links (EXAI's delete_file needs the row back); deleting a conversation too
+        alphaDoor().header("Prefer", "return=representation").body("{}").delete("/rest/v1/files?id=eq." + fileId)
+                .then().statusCode(200).body("", hasSize(1));
+        alphaDoor().get("/rest/v1/conversation_files?conversation_id=eq." + conversation).then().body("", hasSize(0));
+        String second = alphaDoor().header("Prefer", "return=representation")
+                .body(Map.of("storage_path", "p-" + UUID.randomUUID(), "original_name", "z")).post("/rest/v1/files")
+                .then().statusCode(201).extract().path("[0].id");
+        alphaDoor().header("Prefer", "return=representation").body(Map.of("conversation_id", conversation, "file_id", second))
+                .post("/rest/v1/conversation_files").then().statusCode(201);
+        alpha().delete("/sessions/" + cid).then().statusCode(204);
+        alphaDoor().get("/rest/v1/conversation_files?file_id=eq." + second).then().body("", hasSize(0));
+    }
 }
