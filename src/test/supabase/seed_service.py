@@ -1,5 +1,5 @@
-"""The seed's SupabaseService, as its Phase 2 wrote it (chat_sessions and chat_messages through supabase-py), with
-the one import it lacks (uuid). Its methods catch nothing: every failure reaches the caller."""
+"""The seed's SupabaseService, as its Phase 2 wrote it (chat_sessions and chat_messages through supabase-py, files
+in a Storage bucket), with the one import it lacks (uuid). Its methods catch nothing: every failure reaches the caller."""
 import os
 import uuid
 
@@ -25,3 +25,10 @@ class SupabaseService:
     def get_messages(self, session_id):
         return (self.client.table("chat_messages").select("*").eq("session_id", session_id)
                 .order("created_at").execute().data)
+
+    def upload_file(self, bucket, file_path, file_content):
+        result = self.client.storage.from_(bucket).upload(path=file_path, file=file_content)
+        return result.path
+
+    def download_file(self, bucket, file_path):
+        return self.client.storage.from_(bucket).download(file_path)

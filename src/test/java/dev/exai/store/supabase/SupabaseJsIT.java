@@ -18,7 +18,7 @@ import org.junit.jupiter.api.Test;
 
 /**
  * The browser and Node client, @supabase/supabase-js 2.119.0 (installed by .ci/run, named by EXAI_TEST_SUPABASE_JS;
- * skipped, saying so, without it), makes one round trip of rows through the door against the packaged service:
+ * skipped, saying so, without it), makes one round trip of rows and one of objects through the door against the packaged service:
  * its own request forms (no Prefer on a plain insert, ?columns= on arrays, a HEAD count, one Prefer value for an
  * upsert) and its reading of the answers.
  */
@@ -55,6 +55,19 @@ class SupabaseJsIT {
             assertThat(seen.path("missingTable").asText()).isEqualTo("PGRST205");
             assertThat(seen.at("/removed/0/id").asText()).isEqualTo(seen.at("/session/id").asText());
             app.as(KEY).get("/sessions/" + seen.path("cid").asText()).then().statusCode(404);
+            // the objects' round trip
+            assertThat(seen.at("/bucket/data/name").asText()).isEqualTo(seen.path("bucketId").asText());
+            assertThat(seen.at("/blobUpload/fullPath").asText()).isEqualTo(seen.path("bucketId").asText() + "/page/photo.txt");
+            assertThat(seen.at("/textUpload/error").isNull()).isTrue();
+            assertThat(seen.at("/duplicate/statusCode").asText()).isEqualTo("409");
+            assertThat(seen.path("downloaded").asText()).isEqualTo("bytes from a page");
+            assertThat(seen.path("listed").toString()).isEqualTo("[\"note.md\",\"photo.txt\"]");
+            assertThat(seen.at("/signedFetch/status").asInt()).isEqualTo(200);
+            assertThat(seen.at("/signedFetch/body").asText()).isEqualTo("# from a string");
+            assertThat(seen.path("nativeFiles").toString()).isEqualTo("[\"photo.txt\"]");
+            assertThat(seen.path("objectsRemoved").asInt()).isEqualTo(2);
+            assertThat(seen.path("afterRemove").asText()).isEqualTo("404");
+            assertThat(seen.at("/bucketDeleted/message").asText()).isEqualTo("Successfully deleted");
         }
     }
 }

@@ -42,7 +42,9 @@ class SupabasePyIT {
                     false);
             System.out.println(output);
             assertThat(output).contains("test_conversations_and_idempotent_messages_on_the_same_data_as_the_native_api")
-                    .contains("test_sessions_and_messages_of_the_seed").containsPattern("Ran \\d+ tests").contains("OK");
+                    .contains("test_sessions_and_messages_of_the_seed").contains("test_files_are_objects_with_metadata_rows_and_links")
+                    .contains("test_buckets_objects_and_urls").contains("test_files_of_the_seed")
+                    .containsPattern("Ran \\d+ tests").contains("OK");
         }
     }
 
