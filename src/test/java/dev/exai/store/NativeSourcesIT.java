@@ -87,8 +87,14 @@ class NativeSourcesIT {
             "dev.exai.store.supabase.DoorTable",
             "dev.exai.store.supabase.DoorTable$DoorColumn",
             "dev.exai.store.supabase.PostgrestQuery",
-            "dev.exai.store.supabase.ProviderUploads$UploadRow",
-            "dev.exai.store.supabase.RestDoor$Selected");
+            "dev.exai.store.supabase.DoorTable$Own",
+            "dev.exai.store.supabase.OwnTables$OwnRow",
+            "dev.exai.store.supabase.RestDoor$Selected",
+            "dev.exai.store.supabase.SignedUrls$Grant",
+            "dev.exai.store.supabase.StorageUploadRoute$Upload",
+            "dev.exai.store.file.Bucket",
+            "dev.exai.store.file.StoredObject",
+            "dev.exai.store.file.IncomingUpload$Received");
 
     private static final Path SOURCES = Path.of("target", "native-sources");
     private static Path runner;

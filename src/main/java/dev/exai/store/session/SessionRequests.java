@@ -29,8 +29,9 @@ public class SessionRequests {
     private static final Set<String> PATCHABLE = Set.of("title", "metadata", "ttl_seconds");
     static final int MAX_BATCH = 100;
     private static final ObjectReader FILTER_READER = new ObjectMapper().reader();
-    private static final int MAX_USER_ID = 256;
-    private static final int MAX_TITLE = 1024;
+    /** Longest user id and title, in characters (the Supabase door keeps rows within them too). */
+    public static final int MAX_USER_ID = 256;
+    public static final int MAX_TITLE = 1024;
     private static final int MAX_LABEL = 256;
     private static final int MAX_REFERENCES = 100;
 

@@ -10,7 +10,9 @@ import dev.exai.store.session.NewMessage;
 import dev.exai.store.session.NewMessageRow;
 import dev.exai.store.session.SessionInput;
 import dev.exai.store.session.SessionService.SessionPatch;
+import dev.exai.store.session.SessionRequests;
 import java.io.IOException;
+import java.nio.charset.StandardCharsets;
 import java.time.LocalDateTime;
 import java.time.OffsetDateTime;
 import java.time.ZoneOffset;
@@ -29,9 +31,11 @@ import java.util.function.UnaryOperator;
 final class DoorWrites {
 
     private final ObjectMapper json;
+    private final int maxContentBytes;
 
-    DoorWrites(ObjectMapper json) {
+    DoorWrites(ObjectMapper json, int maxContentBytes) {
         this.json = json;
+        this.maxContentBytes = maxContentBytes;
     }
 
     /** The body of an insert: one object or an array of them (PGRST102 otherwise), each key a writable column. */
@@ -143,7 +147,7 @@ final class DoorWrites {
         }
     }
 
-    private static void columns(DoorTable table, ObjectNode row) {
+    private void columns(DoorTable table, ObjectNode row) {
         for (Iterator<String> names = row.fieldNames(); names.hasNext(); ) {
             String name = names.next();
             DoorTable.DoorColumn column = table.columns().get(name);
@@ -153,7 +157,35 @@ final class DoorWrites {
             if (!column.writable()) {
                 throw PostgrestError.generated(name);
             }
+            checkLength(table, column, row.get(name));
         }
+    }
+
+    /**
+     * The native API's limits, so a row written through the door is one the native API could have written: a
+     * message's content and any metadata up to EXAI_STORE_MESSAGES_MAX_CONTENT_BYTES (UTF-8), a user id up to 256
+     * characters, any other text (titles, paths, names) up to 1024. Beyond them, PostgreSQL's 22001.
+     */
+    private void checkLength(DoorTable table, DoorTable.DoorColumn column, JsonNode value) {
+        if (value == null || value.isNull()) {
+            return;
+        }
+        if (column.type() == DoorTable.Type.JSON || column.name().equals("content")) {
+            String text = value.isTextual() ? value.asText() : value.toString();
+            if (text.getBytes(StandardCharsets.UTF_8).length > maxContentBytes) {
+                throw tooLong(table, column, maxContentBytes + " bytes (EXAI_STORE_MESSAGES_MAX_CONTENT_BYTES)");
+            }
+        } else if (column.type() == DoorTable.Type.TEXT && value.isTextual()) {
+            int limit = column.name().equals("user_id") ? SessionRequests.MAX_USER_ID : SessionRequests.MAX_TITLE;
+            if (value.asText().codePointCount(0, value.asText().length()) > limit) {
+                throw tooLong(table, column, limit + " characters");
+            }
+        }
+    }
+
+    private static PostgrestError tooLong(DoorTable table, DoorTable.DoorColumn column, String limit) {
+        return new PostgrestError(400, "22001", "value too long for column \"" + column.name() + "\" of relation \"" + table.name() + "\"",
+                "exai-store keeps at most " + limit + " there, as its native API does.", null);
     }
 
     private static String text(DoorTable table, ObjectNode row, String column) {

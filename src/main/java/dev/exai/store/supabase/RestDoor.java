@@ -6,6 +6,7 @@ import com.fasterxml.jackson.databind.node.JsonNodeFactory;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.exai.store.common.ProblemException;
 import dev.exai.store.common.RowQuery;
+import dev.exai.store.common.StoreConfig;
 import dev.exai.store.common.ViewRow;
 import dev.exai.store.security.Principal;
 import dev.exai.store.session.MessageRowService;
@@ -30,11 +31,11 @@ public class RestDoor {
     private final OwnTables own;
     private final DoorWrites writes;
 
-    public RestDoor(SessionService sessions, MessageRowService messages, OwnTables own, ObjectMapper json) {
+    public RestDoor(SessionService sessions, MessageRowService messages, OwnTables own, ObjectMapper json, StoreConfig config) {
         this.sessions = sessions;
         this.messages = messages;
         this.own = own;
-        this.writes = new DoorWrites(json);
+        this.writes = new DoorWrites(json, config.messages().maxContentBytes());
     }
 
     /** Rows a read selects, rendered, and their total when {@code counted}. */

@@ -147,6 +147,13 @@ class RestDoorTest {
         String key = "dup-" + UUID.randomUUID();
         postgrestError(alphaDoor().body(List.of(Map.of("conversation_id", id, "role", "user", "content", "a", "idempotency_key", key),
                 Map.of("conversation_id", id, "role", "user", "content", "b", "idempotency_key", key))).post("/rest/v1/messages"), 409, "23505");
+        // the native API's limits hold at the door: a title over 1024 characters, content over the byte limit
+        postgrestError(alphaDoor().body(Map.of("continuation_id", "long-" + UUID.randomUUID(), "title", "t".repeat(1025)))
+                .post("/rest/v1/conversations"), 400, "22001");
+        postgrestError(alphaDoor().body(Map.of("title", "t".repeat(1025))).patch("/rest/v1/conversations?id=eq." + id), 400, "22001");
+        postgrestError(alphaDoor().body(Map.of("conversation_id", id, "role", "user", "content", "c".repeat(1024 * 1024 + 1)))
+                .post("/rest/v1/messages"), 400, "22001");
+        postgrestError(alphaDoor().body(Map.of("storage_path", "p".repeat(1025), "original_name", "n")).post("/rest/v1/files"), 400, "22001");
         postgrestError(alphaDoor().body(Map.of("title", "all")).patch("/rest/v1/conversations"), 400, "21000");
         postgrestError(alphaDoor().body("{}").delete("/rest/v1/conversations"), 400, "21000");
         alpha().get("/sessions/" + cid).then().statusCode(200).body("message_count", equalTo(0)).body("title", equalTo("Conversation " + cid.substring(0, 8)));
