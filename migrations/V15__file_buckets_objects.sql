@@ -19,4 +19,4 @@ ALTER TABLE files
     ADD COLUMN object_name TEXT,
     ADD CONSTRAINT files_bucket_fkey FOREIGN KEY (tenant, bucket) REFERENCES file_buckets (tenant, id),
     ADD CONSTRAINT files_object_named CHECK ((bucket IS NULL) = (object_name IS NULL));
-CREATE UNIQUE INDEX files_objects ON files (tenant, bucket, object_name COLLATE "C") WHERE bucket IS NOT NULL;
+CREATE UNIQUE INDEX files_objects ON files (tenant, bucket, object_name) WHERE bucket IS NOT NULL;

@@ -29,7 +29,8 @@ import org.junit.jupiter.api.Test;
 /**
  * Per-tenant limits: a tenant over its request rate gets 429 with Retry-After while another tenant, measured at the
  * same time, is never refused; a tenant at its sessions limit cannot create one more (409 naming the quota) until it
- * deletes one; a tenant over its stored bytes gets 507 naming the quota on uploads and appends, reads still work.
+ * deletes one; a tenant over its stored bytes gets 507 naming the quota on uploads and appends (through the Supabase
+ * door too), reads still work.
  */
 @QuarkusTest
 @TestProfile(TenantLimitsTest.Limited.class)
@@ -136,6 +137,13 @@ class TenantLimitsTest {
         assertThat(refused.jsonPath().getString("detail")).contains("EXAI_STORE_LIMITS_STORED_BYTES");
         Api.as(FULL).contentType("application/json").body("{\"role\":\"user\",\"content\":\"x\"}")
                 .post("/sessions/full-1/messages?create=true").then().statusCode(507);
+        // the Supabase door refuses the same, each half in its protocol's shape
+        RestAssured.given().header("apikey", FULL).contentType("application/octet-stream").body(new byte[] {1, 2, 3})
+                .post("/storage/v1/object/any-bucket/small.bin").then().statusCode(507)
+                .body("statusCode", org.hamcrest.Matchers.equalTo("507")).body("error", org.hamcrest.Matchers.equalTo("insufficient_storage"));
+        RestAssured.given().header("apikey", FULL).contentType("application/json")
+                .body("{\"conversation_id\":\"" + java.util.UUID.randomUUID() + "\",\"role\":\"user\",\"content\":\"x\"}")
+                .post("/rest/v1/messages").then().statusCode(507).body("code", org.hamcrest.Matchers.equalTo("53100"));
         Api.as(FULL).get("/files/" + id + "/content").then().statusCode(200);
         Api.alpha().contentType("application/octet-stream").queryParam("filename", "other.bin").body(bytes)
                 .post("/files").then().statusCode(201); // another tenant is not touched

@@ -282,9 +282,9 @@ public class StorageDoor {
         }
     }
 
-    /** A bucket id as Storage takes it: 1 to 100 letters, digits and the punctuation Storage allows, no '/'. */
+    /** A bucket id as Storage takes it: 1 to 100 letters, digits and the punctuation Storage allows, no '/', not "." or "..". */
     static String bucketId(String id) {
-        if (id == null || !BUCKET_ID.matcher(id).matches()) {
+        if (id == null || !BUCKET_ID.matcher(id).matches() || id.equals(".") || id.equals("..")) {
             throw new ProblemException(400, "invalid-key", "Bad Request", "Invalid bucket name: the id must be 1 to 100 characters,"
                     + " letters, digits and _-.!*'() &$@=;:+,? only");
         }

@@ -97,6 +97,10 @@ class StorageDoorTest {
         assertThat(root.get(1).get("id")).isNull();
         String sha = alpha().get("/files/" + replaced).then().extract().path("sha256");
         assertThat(alpha().get("/files?sha256=" + sha).then().extract().<List<String>>path("items.id")).hasSize(2);
+        List<Map<String, Object>> window = alphaStorage().contentType("application/json")
+                .body(Map.of("prefix", "", "limit", 1, "offset", 1, "sortBy", Map.of("column", "name", "order", "desc")))
+                .post("/storage/v1/object/list/" + bucket).then().statusCode(200).extract().path("");
+        assertThat(window).extracting(e -> e.get("name")).containsExactly("d.txt");
         alphaStorage().contentType("application/json").body(Map.of("prefix", "docs"))
                 .post("/storage/v1/object/list/" + bucket).then().statusCode(200).body("", hasSize(1)).body("[0].name", equalTo("a b.txt"));
 
@@ -152,6 +156,7 @@ class StorageDoorTest {
                 .then().statusCode(200).extract().<List<Object>>path("")).isEmpty();
         // names and bodies Storage refuses
         storageError(alphaStorage().contentType("application/json").body(Map.of("id", "a/b")).post("/storage/v1/bucket"), 400, "InvalidKey");
+        storageError(alphaStorage().contentType("application/json").body(Map.of("id", "..")).post("/storage/v1/bucket"), 400, "InvalidKey");
         storageError(upload(alphaStorage(), bucket, "a/../b.png", new byte[] {1}, false), 400, "InvalidKey");
         storageError(alphaStorage().contentType("application/json").body("[1]").post("/storage/v1/object/list/" + bucket), 400, "InvalidRequest");
         storageError(alphaStorage().contentType("application/json").body(Map.of("expiresIn", "soon"))
