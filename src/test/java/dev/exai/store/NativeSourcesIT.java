@@ -93,6 +93,9 @@ class NativeSourcesIT {
             "dev.exai.store.supabase.SignedUrls$Grant",
             "dev.exai.store.supabase.StorageUploadRoute$Upload",
             "dev.exai.store.file.Bucket",
+            "dev.exai.store.file.FileStore$Deleted",
+            "dev.exai.store.events.EventFeed$FeedEvent",
+            "dev.exai.store.events.EventFeed$Filter",
             "dev.exai.store.file.StoredObject",
             "dev.exai.store.file.IncomingUpload$Received");
 

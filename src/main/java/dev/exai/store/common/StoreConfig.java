@@ -43,6 +43,23 @@ public interface StoreConfig {
 
     Limits limits();
 
+    Events events();
+
+    /** The change feed ({@code GET /events}); its jobs' periods are {@code exai-store.events.stamp-every} and {@code purge-every}. */
+    interface Events {
+        /** How long events are kept; a reader asking for events before that gets 410. */
+        @WithDefault("7d")
+        Duration retention();
+
+        /** Open event streams one tenant may hold on one instance (429 past it). */
+        @WithDefault("32")
+        int maxStreamsPerTenant();
+
+        /** How long an idle stream waits before it sends a comment line, so proxies keep it open. */
+        @WithDefault("15s")
+        Duration heartbeat();
+    }
+
     /**
      * What one tenant may use, so that a runaway client cannot starve the others: the values here apply to every
      * tenant, {@code exai-store.limits.tenants.<tenant>.*} overrides them for one. 0 means no limit.

@@ -1,9 +1,12 @@
 package dev.exai.store.file;
 
+import com.fasterxml.jackson.databind.node.JsonNodeFactory;
+import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.exai.store.common.Database;
 import dev.exai.store.common.Page;
 import dev.exai.store.common.ProblemException;
 import dev.exai.store.common.Tokens;
+import dev.exai.store.events.EventOutbox;
 import dev.exai.store.provider.ModelProviders;
 import dev.exai.store.security.Principal;
 import io.smallrye.mutiny.Uni;
@@ -41,9 +44,12 @@ public class FileService {
     private final Map<String, Uni<?>> inFlight = new ConcurrentHashMap<>();
 
     private final Tokens tokens;
+    private final EventOutbox events;
 
-    public FileService(Database db, FileStore store, BlobStore blobs, FileCache cache, ModelProviders providers, Tokens tokens) {
+    public FileService(Database db, FileStore store, BlobStore blobs, FileCache cache, ModelProviders providers, Tokens tokens,
+                       EventOutbox events) {
         this.tokens = tokens;
+        this.events = events;
         this.db = db;
         this.store = store;
         this.blobs = blobs;
@@ -75,6 +81,7 @@ public class FileService {
                                     return null;
                                 }))
                                 .chain(() -> store.insert(conn, tenant, file))
+                                .call(created -> events.record(conn, tenant, "file.created", created.sessionId(), fileData(created)))
                                 .call(created -> file.idempotencyKey() == null ? Uni.createFrom().voidItem()
                                         : store.rememberKey(conn, tenant, file.idempotencyKey(), requestHash, UUID.fromString(created.id())))
                                 .map(created -> new Stored(created, true));
@@ -114,6 +121,8 @@ public class FileService {
         String tenant = caller.tenant();
         return db.inTransaction(BLOB_BOUND, conn -> store.deleteFile(conn, tenant, id)
                         .onItem().ifNull().failWith(() -> notFound(id))
+                        .call(gone -> events.record(conn, tenant, "file.deleted", gone.sessionId(), fileData(id, gone.sessionId())))
+                        .map(FileStore.Deleted::sha256)
                         .chain(sha -> store.lockBlob(conn, sha)
                                 .chain(() -> store.deleteBlobIfUnused(conn, sha))
                                 .chain(unused -> unused ? blocking(() -> {
@@ -130,6 +139,14 @@ public class FileService {
      */
     public Uni<Integer> purgeExpired(int batch) {
         return db.inTransaction(BLOB_BOUND, conn -> store.deleteExpired(conn, batch)
+                        .call(gone -> {
+                            Uni<Void> recorded = Uni.createFrom().voidItem();
+                            for (FileStore.Expired f : gone) {
+                                recorded = recorded.chain(() -> events.record(conn, f.tenant(), "file.expired", f.sessionId(),
+                                        fileData(f.id(), f.sessionId())));
+                            }
+                            return recorded;
+                        })
                         .call(gone -> {
                             Uni<Void> blobsGone = Uni.createFrom().voidItem();
                             for (String sha : gone.stream().map(FileStore.Expired::sha256).distinct().sorted().toList()) {
@@ -186,6 +203,8 @@ public class FileService {
                                 return null;
                             })))
                     .chain(providerFileId -> store.saveProvider(conn, id, provider.name(), providerFileId))
+                    .call(() -> events.record(conn, tenant, "file.provider_uploaded", file.sessionId(),
+                            fileData(id, file.sessionId()).put("provider", provider.name())))
                     .replaceWith(true);
         })).chain(created -> get(tenant, id).map(view -> new Stored(view, created)));
     }
@@ -263,6 +282,19 @@ public class FileService {
                 throw new java.io.UncheckedIOException(e);
             }
         }).runSubscriptionOn(Infrastructure.getDefaultWorkerPool());
+    }
+
+    /** A file event's fields: the file's id, and its session when it has one. */
+    static ObjectNode fileData(UUID id, String sessionId) {
+        ObjectNode data = JsonNodeFactory.instance.objectNode().put("file_id", id.toString());
+        if (sessionId != null) {
+            data.put("session_id", sessionId);
+        }
+        return data;
+    }
+
+    static ObjectNode fileData(FileView file) {
+        return fileData(UUID.fromString(file.id()), file.sessionId());
     }
 
     private static ProblemException notFound(UUID id) {

@@ -97,11 +97,16 @@ public class FileStore {
                 .map(rows -> KeysetPage.of(rows, limit, "created_at", this::view)));
     }
 
-    /** Deletes the tenant's file row; answers its sha256, or null when there was none. */
-    Uni<String> deleteFile(SqlClient sql, String tenant, UUID id) {
-        return sql.preparedQuery("DELETE FROM files WHERE tenant = $1 AND id = $2 RETURNING sha256")
+    /** Deletes the tenant's file row; answers its sha256 and session, or null when there was none. */
+    Uni<Deleted> deleteFile(SqlClient sql, String tenant, UUID id) {
+        return sql.preparedQuery("DELETE FROM files WHERE tenant = $1 AND id = $2 RETURNING sha256, session_id")
                 .execute(Tuple.of(tenant, id))
-                .map(rows -> rows.size() == 0 ? null : rows.iterator().next().getString("sha256"));
+                .map(rows -> rows.size() == 0 ? null
+                        : new Deleted(rows.iterator().next().getString("sha256"), rows.iterator().next().getString("session_id")));
+    }
+
+    /** A deleted file's bytes and session. */
+    record Deleted(String sha256, String sessionId) {
     }
 
     /** Deletes the blob row when no file uses it any more; answers whether it did. The caller holds the blob lock. */
@@ -126,17 +131,17 @@ public class FileStore {
      */
     Uni<List<Expired>> deleteExpired(SqlClient sql, int batch) {
         return sql.preparedQuery("DELETE FROM files WHERE id IN (SELECT id FROM files WHERE expires_at <= now()"
-                        + " ORDER BY expires_at LIMIT $1 FOR UPDATE SKIP LOCKED) RETURNING id, tenant, sha256")
+                        + " ORDER BY expires_at LIMIT $1 FOR UPDATE SKIP LOCKED) RETURNING id, tenant, sha256, session_id")
                 .execute(Tuple.of(batch))
                 .map(rows -> {
                     List<Expired> gone = new ArrayList<>();
-                    rows.forEach(r -> gone.add(new Expired(r.getUUID("id"), r.getString("tenant"), r.getString("sha256"))));
+                    rows.forEach(r -> gone.add(new Expired(r.getUUID("id"), r.getString("tenant"), r.getString("sha256"), r.getString("session_id"))));
                     return gone;
                 });
     }
 
     /** A file the purge deleted. */
-    record Expired(UUID id, String tenant, String sha256) {
+    record Expired(UUID id, String tenant, String sha256, String sessionId) {
     }
 
     /** The provider's row for the file: its file id and extracted text (either may be null); null when none. */

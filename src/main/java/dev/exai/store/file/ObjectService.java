@@ -3,6 +3,7 @@ package dev.exai.store.file;
 import dev.exai.store.common.Database;
 import dev.exai.store.common.ProblemException;
 import dev.exai.store.common.StoreConfig;
+import dev.exai.store.events.EventOutbox;
 import dev.exai.store.security.Principal;
 import io.smallrye.mutiny.Uni;
 import io.smallrye.mutiny.infrastructure.Infrastructure;
@@ -38,11 +39,13 @@ public class ObjectService {
     private final BlobStore blobs;
     private final FileCache cache;
     private final BlobStoreProducer blobStores;
+    private final EventOutbox events;
     private final long maxBytes;
 
     public ObjectService(Database db, ObjectStore store, FileStore files, BlobStore blobs, FileCache cache, BlobStoreProducer blobStores,
-                         StoreConfig config) {
+                         EventOutbox events, StoreConfig config) {
         this.db = db;
+        this.events = events;
         this.blobStores = blobStores;
         this.store = store;
         this.files = files;
@@ -118,6 +121,8 @@ public class ObjectService {
                                     return null;
                                 }))
                                 .chain(() -> files.insert(conn, tenant, file))
+                                .call(() -> deleted(conn, tenant, replaced))
+                                .call(created -> events.record(conn, tenant, "file.created", null, FileService.fileData(created)))
                                 .call(() -> freeBlobs(conn, replaced))
                                 .call(() -> evict(tenant, replaced))))
                 .onFailure(ObjectService::isUniqueViolation).transform(e -> duplicate("object " + name))
@@ -148,6 +153,7 @@ public class ObjectService {
         return db.inTransaction(BLOB_BOUND, conn -> store.bucket(conn, tenant, bucket, true)
                         .onItem().ifNull().failWith(() -> bucketNotFound(bucket))
                         .chain(found -> store.delete(conn, tenant, bucket, names))
+                        .call(gone -> deleted(conn, tenant, gone))
                         .call(gone -> freeBlobs(conn, gone)))
                 .call(gone -> evict(tenant, gone));
     }
@@ -167,7 +173,8 @@ public class ObjectService {
         return db.inTransaction(conn -> store.find(conn, tenant, bucket, from)
                         .onItem().ifNull().failWith(() -> objectNotFound(from))
                         .chain(source -> files.lockBlob(conn, source.sha256())
-                                .chain(() -> store.copy(conn, tenant, bucket, source, to, filenameOf(to)))))
+                                .chain(() -> store.copy(conn, tenant, bucket, source, to, filenameOf(to)))
+                                .call(copy -> events.record(conn, tenant, "file.created", null, FileService.fileData(copy)))))
                 .onFailure(ObjectService::isUniqueViolation).transform(e -> duplicate("object " + to))
                 .map(file -> new StoredObject(bucket, to, file));
     }
@@ -207,6 +214,15 @@ public class ObjectService {
             locked = locked.chain(() -> files.lockBlob(conn, sha));
         }
         return locked;
+    }
+
+    /** The change feed's {@code file.deleted} for each object's file that went. */
+    private Uni<Void> deleted(SqlConnection conn, String tenant, List<StoredObject> gone) {
+        Uni<Void> recorded = Uni.createFrom().voidItem();
+        for (StoredObject o : gone) {
+            recorded = recorded.chain(() -> events.record(conn, tenant, "file.deleted", null, FileService.fileData(o.file())));
+        }
+        return recorded;
     }
 
     /** Deletes the blobs of deleted files that no file names any more (taking each blob's lock first). */

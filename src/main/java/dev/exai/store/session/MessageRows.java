@@ -3,6 +3,7 @@ package dev.exai.store.session;
 import dev.exai.store.common.Database;
 import dev.exai.store.common.RowQuery;
 import dev.exai.store.common.RowSql;
+import dev.exai.store.events.EventOutbox;
 import io.smallrye.mutiny.Uni;
 import io.vertx.core.buffer.Buffer;
 import io.vertx.mutiny.sqlclient.Row;
@@ -144,6 +145,8 @@ class MessageRows {
                         + " FROM s WHERE message_idempotency_keys.session_id = s.id AND message_idempotency_keys.key = $8"
                         // keyless: $8 (null) only keeps the numbering; a SELECT that nothing reads is never run
                         : "), k AS (SELECT $8::text")
+                // the change feed's events, written by the append itself (docs/design.md, "The change feed")
+                + "), e AS (" + EventOutbox.messagesAppended("s", "m", "$1")
                 + ") SELECT s.*, m.* FROM s CROSS JOIN m ORDER BY m.seq";
     }
 
@@ -238,13 +241,13 @@ class MessageRows {
      * Redacts the live session's message {@code seq}: content, metadata, reasoning and file references are wiped, the row
      * stays as a tombstone. Answers the tombstone (also when it already was one), or null when there is no such message.
      */
-    Uni<Message> redact(String tenant, String cid, long seq) {
-        return db.run(pool -> pool.preparedQuery("UPDATE chat_messages m SET content = '', metadata = '{}', reasoning = NULL, search_doc = ''::tsvector,"
+    Uni<Message> redact(SqlClient sql, String tenant, String cid, long seq) {
+        return sql.preparedQuery("UPDATE chat_messages m SET content = '', metadata = '{}', reasoning = NULL, search_doc = ''::tsvector,"
                         + " files = NULL, images = NULL, edits = m.edits + CASE WHEN m.redacted THEN 0 ELSE 1 END, redacted = true"
                         + " FROM chat_sessions s WHERE s.id = m.session_id AND s.tenant = $1 AND s.continuation_id = $2"
                         + " AND " + Rows.LIVE_S + " AND m.seq = $3 RETURNING " + Rows.qualified("m."))
                 .execute(Tuple.of(tenant, cid, seq))
-                .map(rows -> Rows.first(rows, r -> Rows.message(r, "id", "metadata", "created_at"))));
+                .map(rows -> Rows.first(rows, r -> Rows.message(r, "id", "metadata", "created_at")));
     }
 
 

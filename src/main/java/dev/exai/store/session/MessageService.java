@@ -1,11 +1,14 @@
 package dev.exai.store.session;
 
+import com.fasterxml.jackson.databind.node.JsonNodeFactory;
+import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.exai.store.common.Cursors;
 import dev.exai.store.common.Database;
 import dev.exai.store.common.Page;
 import dev.exai.store.common.ProblemException;
 import dev.exai.store.common.StoreConfig;
 import dev.exai.store.common.Tokens;
+import dev.exai.store.events.EventOutbox;
 import dev.exai.store.file.FileService;
 import dev.exai.store.security.Principal;
 import io.smallrye.mutiny.Uni;
@@ -42,9 +45,13 @@ public class MessageService {
     /** Null when group commit is off ({@code exai-store.messages.group-commit=false}). */
     private final GroupCommit groupCommit;
 
+    private final EventOutbox events;
+
     public MessageService(Database db, MessageRows rows, SessionRows sessionRows, SearchRows searchRows, SessionService sessions,
-                          SessionCache cache, Tokens tokens, FileService files, GroupCommit groupCommit, StoreConfig config) {
+                          SessionCache cache, Tokens tokens, FileService files, GroupCommit groupCommit, EventOutbox events,
+                          StoreConfig config) {
         this.db = db;
+        this.events = events;
         this.rows = rows;
         this.sessionRows = sessionRows;
         this.searchRows = searchRows;
@@ -284,9 +291,14 @@ public class MessageService {
      * replaced by the tombstone; a cache write that fails retires the generation, so no stale copy is read again.
      */
     public Uni<Void> redact(Principal caller, String cid, long seq) {
-        return rows.redact(caller.tenant(), cid, seq)
-                .onItem().ifNull().failWith(() -> ProblemException.notFound("message " + seq + " of session " + cid))
-                .call(tombstone -> cache.replace(caller.tenant(), cid, tombstone))
+        String tenant = caller.tenant();
+        return db.inTransaction(conn -> rows.findMessageForUpdate(conn, tenant, cid, seq)
+                        .onItem().ifNull().failWith(() -> ProblemException.notFound("message " + seq + " of session " + cid))
+                        .chain(current -> rows.redact(conn, tenant, cid, seq)
+                                // redacting a tombstone again changes nothing, so it is no event
+                                .call(() -> current.redacted() ? Uni.createFrom().voidItem()
+                                        : events.record(conn, tenant, "message.redacted", cid, messageData(cid, seq)))))
+                .call(tombstone -> cache.replace(tenant, cid, tombstone))
                 .replaceWithVoid();
     }
 
@@ -301,9 +313,14 @@ public class MessageService {
                         .chain(current -> current.redacted()
                                 ? Uni.createFrom().failure(ProblemException.conflict("message " + seq + " of session " + cid
                                         + " is redacted; a tombstone cannot be patched"))
-                                : rows.updateMetadata(conn, current.id(), change.apply(current.metadata()))))
+                                : rows.updateMetadata(conn, current.id(), change.apply(current.metadata()))
+                                        .call(() -> events.record(conn, tenant, "message.updated", cid, messageData(cid, seq)))))
                 .call(patched -> cache.replace(tenant, cid, patched))
                 .map(cache::toJson);
+    }
+
+    private static ObjectNode messageData(String cid, long seq) {
+        return JsonNodeFactory.instance.objectNode().put("continuation_id", cid).put("seq", seq);
     }
 
     /** A page of ranked search hits, best first, after the cursor of an earlier page (null: the first page). */

@@ -1,6 +1,7 @@
 package dev.exai.store.session;
 
 import dev.exai.store.common.Database;
+import dev.exai.store.events.EventOutbox;
 import dev.exai.store.common.KeysetPage;
 import dev.exai.store.common.Page;
 import dev.exai.store.common.RowQuery;
@@ -39,8 +40,9 @@ class SessionRows {
 
     /** Removes an expired session that still holds the id, so the id can be taken again. */
     Uni<Void> deleteIfExpired(SqlClient sql, String tenant, String cid) {
-        return sql.preparedQuery("DELETE FROM chat_sessions s WHERE tenant = $1 AND continuation_id = $2 AND expires_at <= now()"
-                        + " AND NOT EXISTS (SELECT 1 FROM chat_sessions c WHERE c.parent_id = s.id)")
+        return sql.preparedQuery("WITH gone AS (DELETE FROM chat_sessions s WHERE tenant = $1 AND continuation_id = $2"
+                        + " AND expires_at <= now() AND NOT EXISTS (SELECT 1 FROM chat_sessions c WHERE c.parent_id = s.id)"
+                        + " RETURNING tenant, continuation_id) " + EventOutbox.sessionEvents("gone", "session.expired"))
                 .execute(Tuple.of(tenant, cid)).replaceWithVoid();
     }
 
@@ -204,11 +206,13 @@ class SessionRows {
      * continue stays until they are gone: their histories hold its messages.
      */
     Uni<Integer> purgeExpired(int batch) {
-        return db.run(pool -> pool.preparedQuery("DELETE FROM chat_sessions WHERE id IN "
+        return db.run(pool -> pool.preparedQuery("WITH gone AS (DELETE FROM chat_sessions WHERE id IN "
                         + "(SELECT s.id FROM chat_sessions s WHERE s.expires_at <= now()"
-                        + " AND NOT EXISTS (SELECT 1 FROM chat_sessions c WHERE c.parent_id = s.id) LIMIT $1)")
+                        + " AND NOT EXISTS (SELECT 1 FROM chat_sessions c WHERE c.parent_id = s.id) LIMIT $1)"
+                        + " RETURNING tenant, continuation_id), e AS (" + EventOutbox.sessionEvents("gone", "session.expired")
+                        + ") SELECT count(*) FROM gone")
                 .execute(Tuple.of(batch))
-                .map(RowSet::rowCount));
+                .map(rows -> rows.iterator().next().getLong(0).intValue()));
     }
 
 

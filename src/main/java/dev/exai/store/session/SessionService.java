@@ -1,9 +1,12 @@
 package dev.exai.store.session;
 
+import com.fasterxml.jackson.databind.node.JsonNodeFactory;
+import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.exai.store.common.Database;
 import dev.exai.store.common.Page;
 import dev.exai.store.common.ProblemException;
 import dev.exai.store.common.RowQuery;
+import dev.exai.store.events.EventOutbox;
 import dev.exai.store.security.Principal;
 import dev.exai.store.security.TenantLimits;
 import io.smallrye.mutiny.Uni;
@@ -29,9 +32,11 @@ public class SessionService {
     private final SessionRows rows;
     private final SessionCache cache;
     private final TenantLimits limits;
+    private final EventOutbox events;
 
-    public SessionService(Database db, SessionRows rows, SessionCache cache, TenantLimits limits) {
+    public SessionService(Database db, SessionRows rows, SessionCache cache, TenantLimits limits, EventOutbox events) {
         this.db = db;
+        this.events = events;
         this.rows = rows;
         this.cache = cache;
         this.limits = limits;
@@ -104,6 +109,12 @@ public class SessionService {
      * and the chain at most {@value #MAX_CHAIN_DEPTH} deep. Answers null when the id is taken.
      */
     private Uni<StoredSession> insert(SqlConnection conn, String tenant, SessionInput input, boolean fork) {
+        return insertSession(conn, tenant, input, fork).call(inserted -> inserted == null ? Uni.createFrom().voidItem()
+                : events.record(conn, tenant, "session.created", input.continuationId(), sessionData(input.continuationId())
+                        .put("parent_continuation_id", input.parentContinuationId())));
+    }
+
+    private Uni<StoredSession> insertSession(SqlConnection conn, String tenant, SessionInput input, boolean fork) {
         if (input.parentContinuationId() == null) {
             return limits.roomForSession(conn, tenant).chain(() -> rows.insert(conn, tenant, input, null, null));
         }
@@ -150,7 +161,8 @@ public class SessionService {
                         .onItem().ifNull().failWith(() -> ProblemException.notFound("session " + cid))
                         .chain(current -> {
                             SessionPatch patched = change.apply(new SessionPatch(current.view().title(), current.view().metadata(), null, true));
-                            return rows.update(conn, current.id(), patched.title(), patched.metadata(), patched.ttlSeconds(), patched.keepExpiry());
+                            return rows.update(conn, current.id(), patched.title(), patched.metadata(), patched.ttlSeconds(), patched.keepExpiry())
+                                    .call(() -> events.record(conn, tenant, "session.updated", cid, sessionData(cid)));
                         }))
                 .call(updated -> cache.write(tenant, cid, updated, List.of(), List.of()))
                 .map(StoredSession::view);
@@ -173,6 +185,12 @@ public class SessionService {
                                         + String.join(", ", children) + "; delete those first, or delete with ?cascade=true"));
                             }
                             return rows.deleteTree(conn, session.id());
+                        }).call(deleted -> {
+                            Uni<Void> recorded = Uni.createFrom().voidItem();
+                            for (String gone : deleted) {
+                                recorded = recorded.chain(() -> events.record(conn, tenant, "session.deleted", gone, sessionData(gone)));
+                            }
+                            return recorded;
                         })))
                 .chain(deleted -> Uni.join().all(deleted.stream().map(id -> cache.evict(tenant, id)).toList()).andFailFast())
                 .replaceWithVoid();
@@ -221,6 +239,10 @@ public class SessionService {
     /** The live session with that id in the tenant; or null. */
     Uni<StoredSession> findLive(SqlClient sql, String tenant, UUID id) {
         return rows.findById(sql, tenant, id);
+    }
+
+    private static ObjectNode sessionData(String cid) {
+        return JsonNodeFactory.instance.objectNode().put("continuation_id", cid);
     }
 
     /** A session and whether this call created it. */
