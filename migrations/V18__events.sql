@@ -5,7 +5,7 @@
 CREATE TABLE events (
     seq             BIGSERIAL   PRIMARY KEY,
     xid             XID8        NOT NULL DEFAULT pg_current_xact_id(),
-    id              BIGINT      UNIQUE,
+    id              BIGINT,
     tenant          TEXT        NOT NULL,
     type            TEXT        NOT NULL,
     continuation_id TEXT,
@@ -14,7 +14,6 @@ CREATE TABLE events (
 );
 CREATE INDEX events_unstamped ON events (seq) WHERE id IS NULL;
 CREATE INDEX events_feed ON events (tenant, id) WHERE id IS NOT NULL;
-CREATE INDEX events_session_feed ON events (tenant, continuation_id, id) WHERE id IS NOT NULL;
 
 -- The last id given, and the highest id the retention purge deleted (a reader behind it gets 410).
 CREATE TABLE event_stamp (
@@ -23,11 +22,3 @@ CREATE TABLE event_stamp (
     purged_id  BIGINT NOT NULL
 );
 INSERT INTO event_stamp VALUES (1, 0, 0);
-
--- Every statement that adds events wakes the stampers of all replicas when its transaction commits.
-CREATE FUNCTION events_written() RETURNS trigger LANGUAGE plpgsql AS $$
-BEGIN
-    PERFORM pg_notify('exai_events_written', '');
-    RETURN NULL;
-END $$;
-CREATE TRIGGER events_written AFTER INSERT ON events FOR EACH STATEMENT EXECUTE FUNCTION events_written();

@@ -45,8 +45,12 @@ public interface StoreConfig {
 
     Events events();
 
-    /** The change feed ({@code GET /events}); its jobs' periods are {@code exai-store.events.stamp-every} and {@code purge-every}. */
+    /** The change feed ({@code GET /events}); the retention purge runs every {@code exai-store.events.purge-every}. */
     interface Events {
+        /** How often each instance looks for events to number (a committed change waits at most about this long). */
+        @WithDefault("20ms")
+        Duration stampEvery();
+
         /** How long events are kept; a reader asking for events before that gets 410. */
         @WithDefault("7d")
         Duration retention();

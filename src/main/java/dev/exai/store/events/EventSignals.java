@@ -14,9 +14,9 @@ import org.jboss.logging.Logger;
 
 /**
  * PostgreSQL's LISTEN on one connection of the pool (so it follows the pool to the writable server after a
- * failover): {@code exai_events_written} (a writer committed events) asks the stamper to run, {@code exai_events}
- * (the stamper numbered some) wakes every open stream. A lost connection is replaced after a second, and then every
- * stream is woken and the stamper run, so nothing sent meanwhile is missed: streams read from their last id.
+ * failover): {@code exai_events}, which a stamper of any replica sends after numbering events, wakes every open
+ * stream of this one. A lost connection is replaced after a second, and then every stream is woken, so nothing sent
+ * meanwhile is missed: streams read from their last id.
  */
 @ApplicationScoped
 class EventSignals {
@@ -25,15 +25,13 @@ class EventSignals {
 
     private final Pool pool;
     private final Vertx vertx;
-    private final EventStamper stamper;
     private final List<Runnable> listeners = new CopyOnWriteArrayList<>();
     private volatile SqlConnection listening;
     private volatile boolean stopped;
 
-    EventSignals(Pool pool, Vertx vertx, EventStamper stamper) {
+    EventSignals(Pool pool, Vertx vertx) {
         this.pool = pool;
         this.vertx = vertx;
-        this.stamper = stamper;
     }
 
     /** Runs {@code wake} whenever new events may be readable. */
@@ -63,20 +61,13 @@ class EventSignals {
         }
         pool.getConnection().subscribe().with(conn -> {
             PgConnection pg = PgConnection.cast(conn);
-            pg.notificationHandler(n -> {
-                if (n.getChannel().equals("exai_events_written")) {
-                    stamper.request();
-                } else {
-                    wakeAll();
-                }
-            });
+            pg.notificationHandler(n -> wakeAll());
             pg.closeHandler(() -> {
                 listening = null;
                 retry();
             });
-            conn.query("LISTEN exai_events_written; LISTEN exai_events").execute().subscribe().with(done -> {
+            conn.query("LISTEN exai_events").execute().subscribe().with(done -> {
                 listening = conn;
-                stamper.request();
                 wakeAll();
             }, failure -> {
                 conn.closeAndForget();

@@ -2,7 +2,10 @@ package dev.exai.store.events;
 
 import dev.exai.store.common.Database;
 import dev.exai.store.common.StoreConfig;
+import io.quarkus.runtime.StartupEvent;
 import io.quarkus.scheduler.Scheduled;
+import io.vertx.core.Vertx;
+import jakarta.enterprise.event.Observes;
 import io.smallrye.mutiny.Uni;
 import io.vertx.mutiny.sqlclient.Tuple;
 import jakarta.enterprise.context.ApplicationScoped;
@@ -15,8 +18,9 @@ import org.jboss.logging.Logger;
  * events in insertion order after the last id given. So ids grow in the order events became visible, and a reader
  * that has read id N can never later meet an id below N: the outbox trap, where a sequence hands out 41 to a slow
  * transaction that commits after 42 was served, cannot happen. After numbering it notifies {@code exai_events}
- * with the last id, which wakes the streams of every replica. It runs when a writer's commit notifies
- * {@code exai_events_written} and every second besides; it also deletes events past the retention.
+ * with the last id, which wakes the streams of every replica. It looks for unnumbered events every
+ * {@code exai-store.events.stamp-every} (20 ms; one indexed probe when there are none): writers do not notify, since a
+ * NOTIFY in every append's commit cost more than the whole outbox. It also deletes events past the retention.
  */
 @ApplicationScoped
 public class EventStamper {
@@ -35,9 +39,11 @@ public class EventStamper {
     private final long retentionSeconds;
     private final AtomicBoolean running = new AtomicBoolean();
     private final AtomicBoolean again = new AtomicBoolean();
+    private final long stampEveryMs;
 
     public EventStamper(Database db, StoreConfig config) {
         this.db = db;
+        this.stampEveryMs = config.events().stampEvery().toMillis();
         this.retentionSeconds = config.events().retention().toSeconds();
     }
 
@@ -61,18 +67,22 @@ public class EventStamper {
         }
     }
 
-    @Scheduled(every = "${exai-store.events.stamp-every:1s}", concurrentExecution = Scheduled.ConcurrentExecution.SKIP)
-    void everySecond() {
-        request();
+    void start(@Observes StartupEvent event, Vertx vertx) {
+        vertx.setPeriodic(stampEveryMs, id -> request());
     }
 
     /** Numbers ready events, batch after batch, until none is left; another replica stamping meanwhile skips this one. */
     Uni<Void> stampAll() {
+        return db.run(pool -> pool.query("SELECT EXISTS (SELECT 1 FROM events WHERE id IS NULL)").execute())
+                .chain(rows -> rows.iterator().next().getBoolean(0) ? stampReady() : Uni.createFrom().voidItem());
+    }
+
+    private Uni<Void> stampReady() {
         return db.inTransaction(conn -> conn.preparedQuery("SELECT pg_try_advisory_xact_lock($1)").execute(Tuple.of(LOCK))
                         .chain(locked -> locked.iterator().next().getBoolean(0)
                                 ? conn.query(STAMP).execute().map(rows -> rows.iterator().next().getLong("n"))
                                 : Uni.createFrom().item(0L)))
-                .chain(n -> n >= 5000 ? stampAll() : Uni.createFrom().voidItem());
+                .chain(n -> n >= 5000 ? stampReady() : Uni.createFrom().voidItem());
     }
 
     /** Deletes events older than the retention (always a prefix of ids) and remembers the highest id deleted. */
