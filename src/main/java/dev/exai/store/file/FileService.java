@@ -274,7 +274,8 @@ public class FileService {
                 .memoize().indefinitely()));
     }
 
-    private static <T> Uni<T> blocking(IoSupplier<T> work) {
+    /** Runs blocking I/O (a blob store call) on a worker thread; the object service uses it too. */
+    static <T> Uni<T> blocking(IoSupplier<T> work) {
         return Uni.createFrom().item(() -> {
             try {
                 return work.get();
@@ -306,7 +307,7 @@ public class FileService {
     }
 
     @FunctionalInterface
-    private interface IoSupplier<T> {
+    interface IoSupplier<T> {
         T get() throws IOException;
     }
 }

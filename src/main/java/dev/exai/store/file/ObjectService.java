@@ -6,15 +6,12 @@ import dev.exai.store.common.StoreConfig;
 import dev.exai.store.events.EventOutbox;
 import dev.exai.store.security.Principal;
 import io.smallrye.mutiny.Uni;
-import io.smallrye.mutiny.infrastructure.Infrastructure;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
 import io.vertx.ext.web.RoutingContext;
 import io.vertx.mutiny.sqlclient.SqlConnection;
 import io.vertx.pgclient.PgException;
 import jakarta.enterprise.context.ApplicationScoped;
-import java.io.IOException;
-import java.io.UncheckedIOException;
 import java.time.Duration;
 import java.util.List;
 import java.util.TreeSet;
@@ -116,7 +113,7 @@ public class ObjectService {
                                     }
                                 }).replaceWith(List.<StoredObject>of()))
                         .chain(replaced -> lockBlobs(conn, file.sha256(), replaced)
-                                .chain(() -> blocking(() -> {
+                                .chain(() -> FileService.blocking(() -> {
                                     blobs.put(file.sha256(), file.upload());
                                     return null;
                                 }))
@@ -191,7 +188,7 @@ public class ObjectService {
 
     /** A byte range of the object's blob as a response entity. */
     public Uni<Object> read(FileView file, long offset, long length) {
-        return blocking(() -> blobs.read(file.sha256(), offset, length));
+        return FileService.blocking(() -> blobs.read(file.sha256(), offset, length));
     }
 
     private void admit(Bucket bucket, NewFile file) {
@@ -231,7 +228,7 @@ public class ObjectService {
         for (String sha : new TreeSet<>(gone.stream().map(o -> o.file().sha256()).toList())) {
             freed = freed.chain(() -> files.lockBlob(conn, sha)
                     .chain(() -> files.deleteBlobIfUnused(conn, sha))
-                    .chain(unused -> unused ? blocking(() -> {
+                    .chain(unused -> unused ? FileService.blocking(() -> {
                         blobs.delete(sha);
                         return null;
                     }).replaceWithVoid() : Uni.createFrom().voidItem()));
@@ -267,20 +264,5 @@ public class ObjectService {
 
     private static ProblemException objectNotFound(String name) {
         return new ProblemException(404, "object-not-found", "Not found", "object " + name + " does not exist");
-    }
-
-    private static <T> Uni<T> blocking(IoWork<T> work) {
-        return Uni.createFrom().item(() -> {
-            try {
-                return work.run();
-            } catch (IOException e) {
-                throw new UncheckedIOException(e);
-            }
-        }).runSubscriptionOn(Infrastructure.getDefaultWorkerPool());
-    }
-
-    @FunctionalInterface
-    private interface IoWork<T> {
-        T run() throws IOException;
     }
 }
