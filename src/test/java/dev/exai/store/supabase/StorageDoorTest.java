@@ -161,6 +161,38 @@ class StorageDoorTest {
         storageError(alphaStorage().contentType("application/json").body("[1]").post("/storage/v1/object/list/" + bucket), 400, "InvalidRequest");
         storageError(alphaStorage().contentType("application/json").body(Map.of("expiresIn", "soon"))
                 .post("/storage/v1/object/sign/" + bucket + "/x.png"), 400, "InvalidRequest");
+        // the class of bad values, each refused in Storage's shape with nothing stored
+        for (String id : List.of("", "x".repeat(101), "a\u0000b", "..")) {
+            Response refused = alphaStorage().contentType("application/json").body(Map.of("id", id)).post("/storage/v1/bucket");
+            assertThat(refused.statusCode()).as(id).isEqualTo(400);
+            assertThat(refused.jsonPath().getMap("")).containsOnlyKeys("statusCode", "error", "message");
+        }
+        for (Object limit : List.of(-1, 0, "lots", Map.of("n", 1))) {
+            storageError(alphaStorage().contentType("application/json").body(Map.of("id", "lim-" + UUID.randomUUID().toString().substring(0, 8),
+                    "file_size_limit", limit)).post("/storage/v1/bucket"), 400, "InvalidRequest");
+        }
+        for (String name : List.of("a%00b.png", "a%ED%A0%80b.png", "%2F", "x".repeat(1025), "./b.png")) {
+            Response refused = alphaStorage().urlEncodingEnabled(false).contentType("text/plain").body("x")
+                    .post("/storage/v1/object/" + bucket + "/" + name);
+            assertThat(refused.statusCode()).as(name).isEqualTo(400);
+            assertThat(refused.jsonPath().getString("error")).as(name).isIn("InvalidKey", "InvalidRequest");
+        }
+        for (Object expires : List.of(0, -5, "", 999_999_999_999L, List.of(60))) {
+            storageError(alphaStorage().contentType("application/json").body(Map.of("expiresIn", expires))
+                    .post("/storage/v1/object/sign/" + bucket + "/x.png"), 400, "InvalidRequest");
+        }
+        for (Object limit : List.of(0, -1, 1001)) {
+            storageError(alphaStorage().contentType("application/json").body(Map.of("limit", limit))
+                    .post("/storage/v1/object/list/" + bucket), 400, "InvalidRequest");
+        }
+        storageError(alphaStorage().contentType("application/json").body(Map.of("sortBy", Map.of("column", "size")))
+                .post("/storage/v1/object/list/" + bucket), 400, "InvalidRequest");
+        storageError(alphaStorage().contentType("application/json").body(Map.of("prefixes", List.of())).delete("/storage/v1/object/" + bucket),
+                400, "InvalidRequest");
+        storageError(storage(Api.BETA_KEY).contentType("application/json").body(Map.of("expiresIn", 60))
+                .post("/storage/v1/object/sign/" + bucket + "/x.png"), 404, "Bucket not found");
+        assertThat(alphaStorage().contentType("application/json").body(Map.of("prefix", "")).post("/storage/v1/object/list/" + bucket)
+                .then().statusCode(200).extract().<List<Object>>path("")).isEmpty();
         // no key at all, or a wrong one
         storageError(given().get("/storage/v1/bucket"), 401, "Unauthorized");
         storageError(storage("not-a-key").get("/storage/v1/bucket"), 401, "Unauthorized");
