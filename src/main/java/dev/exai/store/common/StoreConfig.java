@@ -47,7 +47,7 @@ public interface StoreConfig {
 
     /** The change feed ({@code GET /events}); the retention purge runs every {@code exai-store.events.purge-every}. */
     interface Events {
-        /** How often each instance looks for events to number (a committed change waits at most about this long). */
+        /** How often each instance looks for newly complete events to announce (a committed change waits about this long). */
         @WithDefault("20ms")
         Duration stampEvery();
 

@@ -9,7 +9,7 @@ import jakarta.enterprise.context.ApplicationScoped;
 /**
  * Where the other rooms hand over their events: inside the transaction (or the statement) of the change each one
  * describes, so an event exists exactly when its change committed. Who reads them is this room's business
- * ({@link EventsRoute}); ids are given later, once the writer's transaction is complete ({@link EventStamper}).
+ * ({@link EventsRoute}); a reader serves them once the writer's transaction is complete ({@link EventFeed}).
  */
 @ApplicationScoped
 public class EventOutbox {

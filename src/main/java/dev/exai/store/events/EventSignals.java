@@ -14,7 +14,7 @@ import org.jboss.logging.Logger;
 
 /**
  * PostgreSQL's LISTEN on one connection of the pool (so it follows the pool to the writable server after a
- * failover): {@code exai_events}, which a stamper of any replica sends after numbering events, wakes every open
+ * failover): {@code exai_events}, which the notifier of any replica sends when events are complete, wakes every open
  * stream of this one. A lost connection is replaced after a second, and then every stream is woken, so nothing sent
  * meanwhile is missed: streams read from their last id.
  */

@@ -3,7 +3,6 @@ package dev.exai.store.events;
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.exai.store.common.ContinuationIds;
-import dev.exai.store.common.Database;
 import dev.exai.store.common.Problem;
 import dev.exai.store.common.ProblemException;
 import dev.exai.store.common.StoreConfig;
@@ -29,8 +28,8 @@ import java.util.concurrent.atomic.AtomicInteger;
 
 /**
  * {@code GET /events}: the tenant's change feed as Server-Sent Events. A stream starts after {@code Last-Event-ID} or
- * {@code ?after=} (else at the newest event), reads the outbox in id order whenever {@link EventSignals} says new
- * events were numbered, and sends a comment line when it has been idle for the heartbeat interval. It is a Vert.x
+ * {@code ?after=} (else at the newest event), reads the outbox in feed order whenever {@link EventSignals} says new
+ * events are complete, and sends a comment line when it has been idle for the heartbeat interval. It is a Vert.x
  * route so that it can see its connection's write queue: a reader that stops reading is never read for, and one that
  * stays behind longer than the limit is closed (it resumes by id). A tenant may hold a bounded number of streams per
  * replica (429 past it); streams close when the service stops.
@@ -47,18 +46,16 @@ public class EventsRoute {
     private final Admission admission;
     private final EventFeed feed;
     private final EventSignals signals;
-    private final Database db;
     private final ObjectMapper json;
     private final int maxStreams;
     private final long heartbeatMs;
     private final Map<String, AtomicInteger> open = new ConcurrentHashMap<>();
     private final Set<Stream> streams = ConcurrentHashMap.newKeySet();
 
-    public EventsRoute(Admission admission, EventFeed feed, EventSignals signals, Database db, ObjectMapper json, StoreConfig config) {
+    public EventsRoute(Admission admission, EventFeed feed, EventSignals signals, ObjectMapper json, StoreConfig config) {
         this.admission = admission;
         this.feed = feed;
         this.signals = signals;
-        this.db = db;
         this.json = json;
         this.maxStreams = config.events().maxStreamsPerTenant();
         this.heartbeatMs = config.events().heartbeat().toMillis();
@@ -99,20 +96,18 @@ public class EventsRoute {
             return;
         }
         Context context = vertx.getOrCreateContext();
-        db.run(pool -> pool.query("SELECT last_id, purged_id FROM event_stamp WHERE one = 1").execute()).subscribe().with(rows -> context.runOnContext(v -> {
-            long last = rows.iterator().next().getLong("last_id");
-            long purged = rows.iterator().next().getLong("purged_id");
-            if (after != null && after < purged) {
+        feed.start(after).subscribe().with(start -> context.runOnContext(v -> {
+            if (after != null && after < start.purgedThrough()) {
                 count.decrementAndGet();
-                fail(ctx, new ProblemException(410, "events-gone", "Gone", "events up to id " + purged + " are past the retention"
-                        + " (EXAI_STORE_EVENTS_RETENTION); the feed can be read after id " + purged));
+                fail(ctx, new ProblemException(410, "events-gone", "Gone", "events up to id " + start.purgedThrough()
+                        + " are past the retention (EXAI_STORE_EVENTS_RETENTION); the feed can be read after id " + start.purgedThrough()));
                 return;
             }
             HttpServerResponse response = ctx.response().setChunked(true).setStatusCode(200)
                     .putHeader(HttpHeaders.CONTENT_TYPE, "text/event-stream; charset=utf-8")
                     .putHeader(HttpHeaders.CACHE_CONTROL, "no-cache").putHeader("X-Accel-Buffering", "no");
             response.write(": exai-store events\n\n");
-            Stream stream = new Stream(vertx, context, response, filter, after == null ? last : after, count);
+            Stream stream = new Stream(vertx, context, response, filter, start.after(), count);
             streams.add(stream);
             response.closeHandler(closed -> stream.close());
             signals.onNewEvents(stream.waker);
@@ -123,7 +118,7 @@ public class EventsRoute {
         });
     }
 
-    /** One open stream: reads after its last id whenever woken, one page at a time, never while its client is behind. */
+    /** One open stream: reads after its last place whenever woken, one page at a time, never while its client is behind. */
     private final class Stream {
         final Vertx vertx;
         final Context context;
@@ -132,14 +127,14 @@ public class EventsRoute {
         final AtomicInteger count;
         final Runnable waker;
         final long heartbeat;
-        long last;
+        EventFeed.Place last;
         long lastWrite = System.currentTimeMillis();
         long behindSince;
         boolean reading;
         boolean pending;
         boolean closed;
 
-        Stream(Vertx vertx, Context context, HttpServerResponse response, EventFeed.Filter filter, long after, AtomicInteger count) {
+        Stream(Vertx vertx, Context context, HttpServerResponse response, EventFeed.Filter filter, EventFeed.Place after, AtomicInteger count) {
             this.vertx = vertx;
             this.context = context;
             this.response = response;
@@ -181,7 +176,7 @@ public class EventsRoute {
                 for (EventFeed.FeedEvent event : page) {
                     frames.append("id: ").append(event.id()).append("\nevent: ").append(event.type()).append("\ndata: ")
                             .append(event.data()).append("\n\n");
-                    last = event.id();
+                    last = event.place();
                 }
                 if (!page.isEmpty()) {
                     response.write(frames.toString());
