@@ -1,4 +1,5 @@
-"""Client for exai-store, EXAI's persistence sidecar: sessions and messages, files, performance samples.
+"""Client for exai-store, EXAI's persistence sidecar: sessions and messages, files, performance samples,
+the change feed.
 
 ``ExaiStore`` is the blocking client, ``AsyncExaiStore`` the asyncio one; both use only the standard library.
 """
@@ -6,8 +7,9 @@ from ._errors import (BadRequest, Conflict, ExaiStoreError, NotFound, ProviderFa
                       Unavailable, Unprocessable)
 from .aio import AsyncExaiStore
 from .client import ExaiStore
+from .events import Event, EventStream
 
 __version__ = "0.3.0"
 
-__all__ = ["ExaiStore", "AsyncExaiStore", "ExaiStoreError", "BadRequest", "Unauthorized", "NotFound", "Conflict",
+__all__ = ["ExaiStore", "AsyncExaiStore", "Event", "EventStream", "ExaiStoreError", "BadRequest", "Unauthorized", "NotFound", "Conflict",
            "TooLarge", "Unprocessable", "ProviderFailed", "Unavailable", "__version__"]

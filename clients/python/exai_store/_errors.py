@@ -1,6 +1,7 @@
 """Errors: every error answer of exai-store becomes one of these, carrying its RFC 9457 problem details."""
 from __future__ import annotations
 
+import json
 from typing import Any
 
 
@@ -50,3 +51,12 @@ class Unavailable(ExaiStoreError):
 
 ERRORS = {400: BadRequest, 401: Unauthorized, 404: NotFound, 409: Conflict, 413: TooLarge, 422: Unprocessable,
           502: ProviderFailed, 503: Unavailable}
+
+
+def from_http_error(error) -> ExaiStoreError:
+    """The error an ``urllib.error.HTTPError`` answer stands for, with the problem details it carried."""
+    try:
+        problem = json.loads(error.read() or b"{}")
+    except ValueError:
+        problem = {}
+    return ERRORS.get(error.code, ExaiStoreError)(error.code, problem)

@@ -7,9 +7,10 @@ loop's default executor). Retries, idempotency keys and errors are the blocking 
 from __future__ import annotations
 
 import asyncio
-from typing import Any, Iterable
+from typing import Any, AsyncIterator, Iterable
 
 from .client import ExaiStore
+from .events import Event
 
 
 class AsyncExaiStore:
@@ -90,3 +91,17 @@ class AsyncExaiStore:
 
     async def record_samples(self, samples: Iterable[dict]) -> int:
         return await self._run(self.sync.record_samples, list(samples))
+
+    async def events(self, after: int | None = None, types: list[str] | None = None,
+                     continuation_id: str | None = None) -> AsyncIterator[Event]:
+        """The change feed as an async iterator (see ``ExaiStore.events``): each read waits on a worker thread, and
+        leaving the ``async for`` (or cancelling the task) closes the stream."""
+        stream = await asyncio.to_thread(self.sync.events, after, types, continuation_id)
+        try:
+            while True:
+                event = await asyncio.to_thread(next, stream, None)
+                if event is None:
+                    return
+                yield event
+        finally:
+            stream.close()

@@ -16,7 +16,8 @@ import urllib.request
 import uuid
 from typing import Any, Iterable
 
-from ._errors import ERRORS, ExaiStoreError
+from ._errors import from_http_error
+from .events import EventStream
 
 
 class ExaiStore:
@@ -193,6 +194,15 @@ class ExaiStore:
         """Send model/tool call timings; answers how many were accepted."""
         return self._call("POST", "/perf/samples", body=list(samples))["accepted"]
 
+    # The change feed --------------------------------------------------------------------------------------
+    def events(self, after: int | None = None, types: list[str] | None = None,
+               continuation_id: str | None = None) -> EventStream:
+        """The tenant's changes as they commit, after the event id ``after`` (default: from now on), optionally of
+        some types and one session. Iterate over it; it reconnects by itself after the last id, so nothing is missed
+        or repeated; ``close()`` it (or use it in a ``with`` block) to stop."""
+        return EventStream(self.base_url, self.api_key, after, types, continuation_id,
+                           read_timeout=max(self.timeout, 60.0), backoff=self.backoff)
+
     # Transport --------------------------------------------------------------------------------------------
     def _call(self, method: str, path: str, body: Any = None, raw: str | bytes | None = None,
               content_type: str | None = None, query: dict | None = None, idempotency_key: str | None = None,
@@ -224,7 +234,7 @@ class ExaiStore:
                     attempt += 1
                     time.sleep(self.backoff * 2 ** (attempt - 1))
                     continue
-                raise _error(error) from None
+                raise from_http_error(error) from None
             except (urllib.error.URLError, ConnectionError, TimeoutError) as error:
                 if attempt < self.retries:
                     attempt += 1
@@ -248,14 +258,6 @@ class ExaiStore:
         if response.headers.get_content_type() == "application/json":
             return json.loads(payload)
         return payload
-
-
-def _error(error: urllib.error.HTTPError) -> ExaiStoreError:
-    try:
-        problem = json.loads(error.read() or b"{}")
-    except ValueError:
-        problem = {}
-    return ERRORS.get(error.code, ExaiStoreError)(error.code, problem)
 
 
 def _compact(values: dict) -> dict:

@@ -118,6 +118,12 @@ function pixelsOf(page, selector, rgb) {
     await page.click('#history-chain a[data-cid]');
     await page.waitForSelector('#messages li[data-seq="30"]');
     assert.match(await page.textContent('#history-title'), /Refactoring the parser/);
+    // live: the open history follows the session's change feed, so a turn appended elsewhere shows up by itself
+    await page.waitForFunction(() => document.querySelector('#history-live').textContent === 'live');
+    const appended = await fetch(`${base}/sessions/${encodeURIComponent(longSession)}/messages`, { method: 'POST',
+      headers: { Authorization: `Bearer ${key}`, 'Content-Type': 'application/json' }, body: JSON.stringify({ role: 'user', content: 'a live turn' }) });
+    assert.equal(appended.status, 201);
+    await page.waitForFunction(() => /of 46$/.test(document.querySelector('#history-range').textContent), null, { timeout: 10000 });
     await page.screenshot({ path: path.join(out, 'sessions.png'), fullPage: true });
 
     // health

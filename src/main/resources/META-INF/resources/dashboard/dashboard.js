@@ -5,7 +5,7 @@
 const KEY_ITEM = 'exai-store-key';
 const HISTORY_PAGE = 20;
 const state = { key: sessionStorage.getItem(KEY_ITEM), summary: [], sort: { key: 'count', dir: -1 }, sessionsCursor: null,
-  history: null, params: new Map(), charts: [] };
+  history: null, live: null, params: new Map(), charts: [] };
 
 const $ = (id) => document.getElementById(id);
 
@@ -99,6 +99,11 @@ function show(view) {
     section.hidden = section.id !== `view-${view}`;
   }
   document.body.dataset.view = view;
+  if (state.live) { // a session's history is followed only while it is shown
+    state.live.stop.abort();
+    state.live = null;
+    $('history').hidden = true;
+  }
   ({ perf: loadPerf, sessions: loadSessions, health: loadHealth })[view]();
 }
 
@@ -282,9 +287,61 @@ async function openHistory(cid, seq) {
     $('messages').replaceChildren(...page.items.map((m) => el('li', { class: `role-${m.role}`, 'data-seq': String(m.seq) },
       el('span', { class: 'role' }, m.role), turnFacts(m), m.content, ...references(m))));
     await showChain(session);
+    follow(cid);
     showError('sessions-error', null);
   } catch (e) {
     showError('sessions-error', e);
+  }
+}
+
+/**
+ * Follows the open session's change feed (GET /events?continuation_id=) and redraws the page it shows on each change.
+ * EventSource cannot send the API key in a header, so the stream is read with fetch; after a drop it reconnects with
+ * Last-Event-ID, so no change is missed.
+ */
+function follow(cid) {
+  if (state.live && state.live.cid === cid) return;
+  if (state.live) state.live.stop.abort();
+  const live = { cid, stop: new AbortController(), lastId: null };
+  state.live = live;
+  $('history-live').textContent = 'connecting…';
+  (async () => {
+    while (!live.stop.signal.aborted) {
+      try {
+        const headers = { Authorization: `Bearer ${state.key}`, Accept: 'text/event-stream' };
+        if (live.lastId !== null) headers['Last-Event-ID'] = live.lastId;
+        const response = await fetch(`/events?continuation_id=${encodeURIComponent(cid)}`, { headers, signal: live.stop.signal });
+        if (!response.ok) throw new ApiError(response.status, await response.json().catch(() => null));
+        $('history-live').textContent = 'live';
+        await readEvents(response.body, live, () => {
+          const h = state.history;
+          if (h && h.cid === cid) openHistory(cid, Math.max(1, h.first + 1));
+        });
+      } catch (e) {
+        if (live.stop.signal.aborted) return;
+        $('history-live').textContent = `reconnecting (${e.message})`;
+      }
+      await new Promise((resolve) => setTimeout(resolve, 1000));
+    }
+  })();
+}
+
+/** Reads Server-Sent Events frames, keeping the last id; calls {@code changed} after each event. */
+async function readEvents(body, live, changed) {
+  const reader = body.pipeThrough(new TextDecoderStream()).getReader();
+  let buffer = '';
+  for (;;) {
+    const { value, done } = await reader.read();
+    if (done) return;
+    buffer += value;
+    let end;
+    while ((end = buffer.indexOf('\n\n')) >= 0) {
+      const frame = buffer.slice(0, end).split('\n');
+      buffer = buffer.slice(end + 2);
+      const id = frame.find((line) => line.startsWith('id: '));
+      if (id) live.lastId = id.slice(4);
+      if (frame.some((line) => line.startsWith('data: '))) changed();
+    }
   }
 }
 

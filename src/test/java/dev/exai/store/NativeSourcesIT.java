@@ -96,6 +96,8 @@ class NativeSourcesIT {
             "dev.exai.store.file.FileStore$Deleted",
             "dev.exai.store.events.EventFeed$FeedEvent",
             "dev.exai.store.events.EventFeed$Filter",
+            "dev.exai.store.events.EventFeed$Place",
+            "dev.exai.store.events.EventFeed$Start",
             "dev.exai.store.file.StoredObject",
             "dev.exai.store.file.IncomingUpload$Received");
 

@@ -41,8 +41,11 @@ class EventFeed {
     record Place(long xid, long seq) {
     }
 
-    /** Where a stream starts: the place of an id (its events are then served after it), and the id the purge reached. */
-    record Start(Place after, long purgedThrough) {
+    /**
+     * Where a stream starts: the place after which it serves events, the id of that place (the given one, or for the
+     * newest place one above every id of a complete transaction), and the id the purge reached.
+     */
+    record Start(Place after, long id, long purgedThrough) {
     }
 
     /** The place after {@code id}, or after the newest complete event when {@code id} is null. */
@@ -55,8 +58,11 @@ class EventFeed {
                 .execute(Tuple.of(Long.toString(xid), ordinal))
                 .map(rows -> {
                     Row r = rows.iterator().next();
-                    Place after = id == null ? new Place(r.getLong("horizon") - 1, Long.MAX_VALUE) : new Place(xid, r.getLong("seq"));
-                    return new Start(after, r.getLong("purged_id"));
+                    if (id != null) {
+                        return new Start(new Place(xid, r.getLong("seq")), id, r.getLong("purged_id"));
+                    }
+                    long newest = r.getLong("horizon") - 1;
+                    return new Start(new Place(newest, Long.MAX_VALUE), newest << ORDINAL_BITS | ORDINAL_MASK, r.getLong("purged_id"));
                 }));
     }
 

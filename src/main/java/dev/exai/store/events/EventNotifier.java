@@ -13,15 +13,15 @@ import java.util.concurrent.atomic.AtomicBoolean;
 import org.jboss.logging.Logger;
 
 /**
- * Announces new events and deletes old ones. Every {@code exai-store.events.stamp-every} (20 ms) each instance asks
- * one indexed question: which is the newest transaction with events that is complete (below the oldest running
+ * Announces new events and deletes old ones. Every {@code exai-store.events.stamp-every} (20 ms) each instance with a
+ * stream open asks one indexed question (an instance without streams asks nothing, so an idle feed costs nothing): which is the newest transaction with events that is complete (below the oldest running
  * transaction)? When it is newer than {@code event_stamp.seen}, the same statement moves {@code seen} and sends
  * {@code exai_events}, which wakes the streams of every replica ({@link EventSignals}); the row lock makes one
  * announcement per step whichever replica sees it first. Writers do not notify: a NOTIFY in every append's commit
  * serialises commits (measured at 1.9x PostgreSQL CPU per append, bench/results/events-outbox-2026-12-07.md).
  */
 @ApplicationScoped
-public class EventNotifier {
+class EventNotifier {
 
     private static final Logger LOG = Logger.getLogger(EventNotifier.class);
     private static final String ANNOUNCE = "WITH ready AS (SELECT xid FROM events WHERE xid < pg_snapshot_xmin(pg_current_snapshot())"
@@ -35,12 +35,14 @@ public class EventNotifier {
             + EventFeed.ORDINAL_BITS + ") | " + EventFeed.ORDINAL_MASK + ", 0)) WHERE one = 1 RETURNING (SELECT count(*) FROM gone)";
 
     private final Database db;
+    private final EventSignals signals;
     private final long retentionSeconds;
     private final long everyMs;
     private final AtomicBoolean running = new AtomicBoolean();
 
-    public EventNotifier(Database db, StoreConfig config) {
+    EventNotifier(Database db, EventSignals signals, StoreConfig config) {
         this.db = db;
+        this.signals = signals;
         this.everyMs = config.events().stampEvery().toMillis();
         this.retentionSeconds = config.events().retention().toSeconds();
     }
@@ -49,9 +51,9 @@ public class EventNotifier {
         vertx.setPeriodic(everyMs, id -> announce());
     }
 
-    /** One probe at a time: a tick that finds the previous one still running is skipped. */
+    /** One probe at a time: a tick that finds the previous one still running, or no stream to wake, is skipped. */
     private void announce() {
-        if (!running.compareAndSet(false, true)) {
+        if (!signals.anyListener() || !running.compareAndSet(false, true)) {
             return;
         }
         db.run(pool -> pool.query(ANNOUNCE).execute()).subscribe().with(done -> running.set(false), failure -> {

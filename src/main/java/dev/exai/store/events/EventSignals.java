@@ -43,6 +43,11 @@ class EventSignals {
         listeners.remove(wake);
     }
 
+    /** Whether a stream of this instance is waiting for events. */
+    boolean anyListener() {
+        return !listeners.isEmpty();
+    }
+
     void start(@Observes StartupEvent event) {
         listen();
     }

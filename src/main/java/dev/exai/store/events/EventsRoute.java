@@ -106,7 +106,8 @@ public class EventsRoute {
             HttpServerResponse response = ctx.response().setChunked(true).setStatusCode(200)
                     .putHeader(HttpHeaders.CONTENT_TYPE, "text/event-stream; charset=utf-8")
                     .putHeader(HttpHeaders.CACHE_CONTROL, "no-cache").putHeader("X-Accel-Buffering", "no");
-            response.write(": exai-store events\n\n");
+            // an id with no data moves an EventSource's last id without an event: a reconnect resumes from here
+            response.write(": exai-store events\nid: " + start.id() + "\n\n");
             Stream stream = new Stream(vertx, context, response, filter, start.after(), count);
             streams.add(stream);
             response.closeHandler(closed -> stream.close());

@@ -33,6 +33,7 @@ public final class EventStream implements AutoCloseable {
     private final HttpResponse<java.io.InputStream> response;
     private final Thread reader;
     private volatile Exception failure;
+    private volatile long lastId = -1;
 
     private EventStream(HttpResponse<java.io.InputStream> response) {
         this.response = response;
@@ -43,7 +44,12 @@ public final class EventStream implements AutoCloseable {
 
     /** Opens a stream with the key; {@code query} is the query string (may be empty), {@code lastEventId} may be null. */
     public static HttpResponse<java.io.InputStream> request(String key, String query, String lastEventId) throws Exception {
-        HttpRequest.Builder request = HttpRequest.newBuilder(URI.create("http://localhost:" + RestAssured.port + "/events" + query))
+        return request("http://localhost:" + RestAssured.port, key, query, lastEventId);
+    }
+
+    /** Opens a stream of the service at {@code baseUrl}. */
+    public static HttpResponse<java.io.InputStream> request(String baseUrl, String key, String query, String lastEventId) throws Exception {
+        HttpRequest.Builder request = HttpRequest.newBuilder(URI.create(baseUrl + "/events" + query))
                 .header("Accept", "text/event-stream").timeout(Duration.ofSeconds(30));
         if (key != null) {
             request.header("Authorization", "Bearer " + key);
@@ -55,7 +61,11 @@ public final class EventStream implements AutoCloseable {
     }
 
     public static EventStream open(String key, String query, String lastEventId) throws Exception {
-        HttpResponse<java.io.InputStream> response = request(key, query, lastEventId);
+        return open("http://localhost:" + RestAssured.port, key, query, lastEventId);
+    }
+
+    public static EventStream open(String baseUrl, String key, String query, String lastEventId) throws Exception {
+        HttpResponse<java.io.InputStream> response = request(baseUrl, key, query, lastEventId);
         if (response.statusCode() != 200) {
             throw new AssertionError("GET /events" + query + " answered " + response.statusCode() + ": "
                     + new String(response.body().readAllBytes(), StandardCharsets.UTF_8));
@@ -73,6 +83,7 @@ public final class EventStream implements AutoCloseable {
                     received.add(line);
                 } else if (line.startsWith("id: ")) {
                     id = Long.parseLong(line.substring(4));
+                    lastId = id;
                 } else if (line.startsWith("event: ")) {
                     type = line.substring(7);
                 } else if (line.startsWith("data: ")) {
@@ -124,6 +135,11 @@ public final class EventStream implements AutoCloseable {
             }
         }
         return events;
+    }
+
+    /** The last id the stream sent, with an event or alone (where the stream started); -1 before any. */
+    public long lastId() {
+        return lastId;
     }
 
     @Override
