@@ -27,11 +27,11 @@ class EventNotifier {
     private static final String ANNOUNCE = "WITH ready AS (SELECT xid FROM events WHERE xid < pg_snapshot_xmin(pg_current_snapshot())"
             + " ORDER BY xid DESC LIMIT 1) UPDATE event_stamp SET seen = ready.xid FROM ready WHERE one = 1 AND ready.xid > seen"
             + " RETURNING pg_notify('exai_events', ready.xid::text)";
-    /** Whole transactions at a time, a bounded number of rows a statement. */
+    /** Whole transactions at a time, a bounded number of rows a statement (PostgreSQL 15 has no max() of xid8). */
     private static final String PURGE = "WITH oldest AS (SELECT xid, at FROM events ORDER BY xid, seq LIMIT 5000),"
-            + " cut AS (SELECT max(xid) AS xid FROM oldest WHERE at < now() - $1 * interval '1 second'),"
+            + " cut AS (SELECT xid FROM oldest WHERE at < now() - $1 * interval '1 second' ORDER BY xid DESC LIMIT 1),"
             + " gone AS (DELETE FROM events WHERE xid <= (SELECT xid FROM cut) RETURNING xid)"
-            + " UPDATE event_stamp SET purged_id = greatest(purged_id, coalesce(((SELECT max(xid) FROM gone)::text::bigint << "
+            + " UPDATE event_stamp SET purged_id = greatest(purged_id, coalesce(((SELECT xid FROM gone ORDER BY xid DESC LIMIT 1)::text::bigint << "
             + EventFeed.ORDINAL_BITS + ") | " + EventFeed.ORDINAL_MASK + ", 0)) WHERE one = 1 RETURNING (SELECT count(*) FROM gone)";
 
     private final Database db;
@@ -56,7 +56,7 @@ class EventNotifier {
         if (!signals.anyListener() || !running.compareAndSet(false, true)) {
             return;
         }
-        db.run(pool -> pool.query(ANNOUNCE).execute()).subscribe().with(done -> running.set(false), failure -> {
+        db.run(pool -> pool.preparedQuery(ANNOUNCE).execute()).subscribe().with(done -> running.set(false), failure -> {
             LOG.debugf("announcing events failed: %s", failure.toString());
             running.set(false);
         });

@@ -27,7 +27,8 @@ import org.junit.jupiter.api.Test;
 /**
  * The change feed against real PostgreSQL and Redis: each type with its fields, in commit order; no event for a
  * refused or replayed write; resume by Last-Event-ID and by ?after= with no gap and no duplicate; a slow writer's event
- * never lands below an id already served; filters, tenants apart, heartbeats, 401, 400, 410 and 429.
+ * never lands below an id already served; the start id; the retention purge; filters, tenants apart, heartbeats, 401,
+ * 400, 410 and 429.
  */
 @QuarkusTest
 @QuarkusTestResource(StoreTestResource.class)
@@ -37,6 +38,9 @@ class EventsTest {
 
     @Inject
     Pool pool;
+
+    @Inject
+    EventNotifier notifier;
 
     @Test
     void everyChangeIsAnEventWithItsFieldsInCommitOrder() throws Exception {
@@ -135,6 +139,56 @@ class EventsTest {
         try (EventStream stream = EventStream.open(Api.ALPHA_KEY, "?continuation_id=" + cid, String.valueOf(all.get(2).id()))) {
             assertThat(stream.next(3, SOON)).extracting(e -> e.data().path("seq").asInt()).containsExactly(4, 5, 6);
             assertThat(stream.drain(Duration.ofMillis(500))).isEmpty();
+        }
+    }
+
+    @Test
+    void aStreamSaysWhereItStartsSoThatAResumeFromThereMissesNothing() throws Exception {
+        String cid = "evw-" + UUID.randomUUID();
+        long start;
+        try (EventStream stream = EventStream.open(Api.ALPHA_KEY, "?continuation_id=" + cid, null)) {
+            long deadline = System.nanoTime() + SOON.toNanos();
+            while (stream.lastId() < 0 && System.nanoTime() < deadline) {
+                Thread.sleep(10);
+            }
+            start = stream.lastId();
+        }
+        assertThat(start).isPositive();
+        // written while no stream is open: a reconnect from the start id (as an EventSource does) gets them
+        alpha().body(Map.of()).put("/sessions/" + cid).then().statusCode(201);
+        alpha().body(Map.of("role", "user", "content", "while away")).post("/sessions/" + cid + "/messages").then().statusCode(201);
+        try (EventStream stream = EventStream.open(Api.ALPHA_KEY, "?continuation_id=" + cid, Long.toString(start))) {
+            assertThat(stream.next(2, SOON)).extracting(EventStream.Event::type).containsExactly("session.created", "message.appended");
+            assertThat(stream.drain(Duration.ofMillis(300))).isEmpty();
+        }
+    }
+
+    @Test
+    void theRetentionPurgeDeletesWholeTransactionsAndAResumeBelowThemIsGone() throws Exception {
+        String cid = "evp-" + UUID.randomUUID();
+        long id;
+        try (EventStream stream = EventStream.open(Api.ALPHA_KEY, "?continuation_id=" + cid, null)) {
+            alpha().body(Map.of()).put("/sessions/" + cid).then().statusCode(201);
+            id = stream.next(1, SOON).get(0).id();
+        }
+        pool.query("UPDATE events SET at = now() - interval '8 days'").execute().await().indefinitely(); // all past 7 days
+        try {
+            notifier.purge().await().indefinitely();
+            assertThat(pool.query("SELECT count(*) FROM events WHERE at < now() - interval '7 days'").execute().await().indefinitely()
+                    .iterator().next().getLong(0)).isZero();
+            long purged = pool.query("SELECT purged_id FROM event_stamp").execute().await().indefinitely().iterator().next().getLong(0);
+            assertThat(purged).isGreaterThanOrEqualTo(id);
+            HttpResponse<java.io.InputStream> gone = EventStream.request(Api.ALPHA_KEY, "?after=" + (id - 1), null);
+            assertThat(gone.statusCode()).isEqualTo(410);
+            assertThat(new String(gone.body().readAllBytes(), StandardCharsets.UTF_8)).contains("after id " + purged);
+            try (EventStream fromThere = EventStream.open(Api.ALPHA_KEY, "?continuation_id=" + cid, Long.toString(purged))) {
+                alpha().contentType("application/merge-patch+json").body(Map.of("title", "after the purge")).patch("/sessions/" + cid)
+                        .then().statusCode(200);
+                assertThat(fromThere.next(1, SOON)).extracting(EventStream.Event::type).containsExactly("session.updated");
+            }
+        } finally {
+            // the other tests read ?after=0 within their own sessions, created after this purge
+            pool.query("UPDATE event_stamp SET purged_id = 0 WHERE one = 1").execute().await().indefinitely();
         }
     }
 
