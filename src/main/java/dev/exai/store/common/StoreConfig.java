@@ -48,7 +48,7 @@ public interface StoreConfig {
     /** The change feed ({@code GET /events}); the retention purge runs every {@code exai-store.events.purge-every}. */
     interface Events {
         /** How often each instance looks for newly complete events to announce (a committed change waits about this long). */
-        @WithDefault("20ms")
+        @WithDefault("50ms")
         Duration stampEvery();
 
         /** How long events are kept; a reader asking for events before that gets 410. */

@@ -13,7 +13,7 @@ import java.util.concurrent.atomic.AtomicBoolean;
 import org.jboss.logging.Logger;
 
 /**
- * Announces new events and deletes old ones. Every {@code exai-store.events.stamp-every} (20 ms) each instance with a
+ * Announces new events and deletes old ones. Every {@code exai-store.events.stamp-every} (50 ms) each instance with a
  * stream open asks one indexed question (an instance without streams asks nothing, so an idle feed costs nothing): which is the newest transaction with events that is complete (below the oldest running
  * transaction)? When it is newer than {@code event_stamp.seen}, the same statement moves {@code seen} and sends
  * {@code exai_events}, which wakes the streams of every replica ({@link EventSignals}); the row lock makes one
