@@ -44,6 +44,19 @@ class AsyncExaiStore:
         """What the next model call should see (see ``ExaiStore.context``)."""
         return await self._run(self.sync.context, continuation_id, max_tokens, **options)
 
+    async def add_summary(self, continuation_id: str, through_seq: int, content: str, **fields: Any) -> dict:
+        """Store a summary of the history through ``through_seq`` (see ``ExaiStore.add_summary``)."""
+        return await self._run(self.sync.add_summary, continuation_id, through_seq, content, **fields)
+
+    async def list_summaries(self, continuation_id: str, **paging: Any) -> dict:
+        return await self._run(self.sync.list_summaries, continuation_id, **paging)
+
+    async def get_summary(self, continuation_id: str, summary_id: str) -> dict:
+        return await self._run(self.sync.get_summary, continuation_id, summary_id)
+
+    async def delete_summary(self, continuation_id: str, summary_id: str) -> None:
+        await self._run(self.sync.delete_summary, continuation_id, summary_id)
+
     async def add_message(self, continuation_id: str, role: str, content: str, **fields: Any) -> dict:
         return await self._run(self.sync.add_message, continuation_id, role, content, **fields)
 

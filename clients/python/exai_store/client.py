@@ -68,12 +68,36 @@ class ExaiStore:
         return self._call("POST", f"/sessions/{_quote(continuation_id)}/fork", body=body)
 
     def context(self, continuation_id: str, max_tokens: int, reserve_tokens: int = 0, include_chain: bool = True,
-                include_reasoning: bool = False) -> dict:
+                include_reasoning: bool = False, summaries: bool = False) -> dict:
         """What the next model call should see: the newest messages within the token budget, oldest first, with the
-        files and images they refer to (each once, newest reference first), totals and what was left out."""
+        files and images they refer to (each once, newest reference first), totals and what was left out. With
+        ``summaries``, a stored summary may stand in for the older turns (the answer's ``summary``)."""
         query = {"max_tokens": str(max_tokens), "reserve_tokens": str(reserve_tokens),
                  "include_chain": str(include_chain).lower(), "include_reasoning": str(include_reasoning).lower()}
+        if summaries:
+            query["summaries"] = "true"
         return self._call("GET", f"/sessions/{_quote(continuation_id)}/context", query=query)
+
+    # Summaries --------------------------------------------------------------------------------------------
+    def add_summary(self, continuation_id: str, through_seq: int, content: str, token_count: int | None = None,
+                    model: str | None = None, metadata: dict | None = None, idempotency_key: str | None = None) -> dict:
+        """Store a summary of the session's history through message ``through_seq``; a context read with
+        ``summaries=True`` may send it in place of those turns. It goes stale if one of them is redacted."""
+        body = _compact({"through_seq": through_seq, "content": content, "token_count": token_count, "model": model,
+                         "metadata": metadata})
+        return self._call("POST", f"/sessions/{_quote(continuation_id)}/summaries", body=body,
+                          idempotency_key=idempotency_key or str(uuid.uuid4()))
+
+    def list_summaries(self, continuation_id: str, limit: int = 50, cursor: str | None = None) -> dict:
+        """One page of the session's summaries, newest first (stale ones with ``stale: True`` and no content)."""
+        return self._call("GET", f"/sessions/{_quote(continuation_id)}/summaries",
+                          query=_compact({"limit": str(limit), "cursor": cursor}))
+
+    def get_summary(self, continuation_id: str, summary_id: str) -> dict:
+        return self._call("GET", f"/sessions/{_quote(continuation_id)}/summaries/{_quote(summary_id)}")
+
+    def delete_summary(self, continuation_id: str, summary_id: str) -> None:
+        self._call("DELETE", f"/sessions/{_quote(continuation_id)}/summaries/{_quote(summary_id)}")
 
     # Messages ---------------------------------------------------------------------------------------------
     def add_message(self, continuation_id: str, role: str, content: str, metadata: dict | None = None,

@@ -26,6 +26,22 @@ class ClientTest(unittest.TestCase):
         self.assertEqual([m["seq"] for m in self.store.get_messages(self.cid, last=2)], [2, 3])
         self.assertEqual(self.store.get_session(self.cid)["message_count"], 3)
 
+    def test_a_summary_stands_in_for_old_turns_until_one_of_them_is_redacted(self):
+        self.store.add_messages(self.cid, [{"role": "user", "content": f"turn {i}", "token_count": 10} for i in range(1, 21)])
+        summary = self.store.add_summary(self.cid, 18, "Eighteen turns about nothing.", token_count=15)
+        context = self.store.context(self.cid, max_tokens=40, summaries=True)
+        self.assertEqual(context["summary"]["id"], summary["id"])
+        self.assertEqual([m["seq"] for m in context["messages"]], [19, 20])
+        self.assertEqual(context["totals"]["tokens"], 35)
+        self.assertNotIn("summary", self.store.context(self.cid, max_tokens=40))
+        self.store.redact_message(self.cid, 3)
+        self.assertTrue(self.store.get_summary(self.cid, summary["id"])["stale"])
+        self.assertIsNone(self.store.context(self.cid, max_tokens=40, summaries=True)["summary"])
+        self.assertEqual([s["id"] for s in self.store.list_summaries(self.cid)["items"]], [summary["id"]])
+        self.store.delete_summary(self.cid, summary["id"])
+        with self.assertRaises(NotFound):
+            self.store.get_summary(self.cid, summary["id"])
+
     def test_context_fork_and_turn_attribution(self):
         self.store.create_session(self.cid)
         self.store.add_message(self.cid, "user", "What is in the report?", token_count=50)

@@ -98,6 +98,13 @@ class NativeSourcesIT {
             "dev.exai.store.events.EventFeed$Filter",
             "dev.exai.store.events.EventFeed$Place",
             "dev.exai.store.events.EventFeed$Start",
+            "dev.exai.store.session.SummaryHook$Candidate",
+            "dev.exai.store.session.SessionRows$Covering",
+            "dev.exai.store.session.ContextReader$Fit",
+            "dev.exai.store.summary.NewSummary",
+            "dev.exai.store.summary.SummaryRows$Stored",
+            "dev.exai.store.summary.SummaryRows$Staled",
+            "dev.exai.store.summary.SummaryService$Written",
             "dev.exai.store.file.StoredObject",
             "dev.exai.store.file.IncomingUpload$Received");
 

@@ -41,7 +41,9 @@ public class ApiDocument implements OASFilter {
             Map.entry("FileResource_delete", List.of("204")),
             Map.entry("FileResource_toProvider", List.of("201", "200")),
             Map.entry("FileResource_content", List.of("200", "206", "304")),
-            Map.entry("PerfResource_ingest", List.of("202")));
+            Map.entry("PerfResource_ingest", List.of("202")),
+            Map.entry("SummaryResource_write", List.of("201")),
+            Map.entry("SummaryResource_delete", List.of("204")));
 
     /** Error statuses beyond the shared ones, with what they mean there. */
     private static final Map<String, Map<String, String>> ERRORS = Map.ofEntries(
@@ -61,7 +63,8 @@ public class ApiDocument implements OASFilter {
             Map.entry("FileResource_content", Map.of("416", "The range is outside the file")),
             Map.entry("FileResource_toProvider", Map.of("502", "The provider failed, timed out or is not configured",
                     "413", "The file is larger than the provider accepts")),
-            Map.entry("FileResource_providerText", Map.of("502", "The provider failed, timed out or is not configured")));
+            Map.entry("FileResource_providerText", Map.of("502", "The provider failed, timed out or is not configured")),
+            Map.entry("SummaryResource_write", Map.of("422", "Idempotency-Key reused with another body")));
 
     /** The schema (in META-INF/openapi.yaml) of the JSON body a route reads by hand. */
     private static final Map<String, String> REQUEST_BODIES = Map.ofEntries(
@@ -71,7 +74,8 @@ public class ApiDocument implements OASFilter {
             Map.entry("SessionResource_patch", "SessionPatch"),
             Map.entry("MessageResource_append", "AppendBody"),
             Map.entry("MessageResource_patch", "MessagePatch"),
-            Map.entry("PerfResource_ingest", "SampleBody"));
+            Map.entry("PerfResource_ingest", "SampleBody"),
+            Map.entry("SummaryResource_write", "NewSummary"));
 
     /** The schema of the JSON a route's success answers carry, where the code builds it by hand. */
     private static final Map<String, String> RESPONSE_BODIES = Map.ofEntries(
@@ -87,7 +91,8 @@ public class ApiDocument implements OASFilter {
             Map.entry("FileResource_get", "FileView"),
             Map.entry("FileResource_toProvider", "FileView"),
             Map.entry("PerfResource_ingest", "Accepted"),
-            Map.entry("PerfResource_params", "ParamsView"));
+            Map.entry("PerfResource_params", "ParamsView"),
+            Map.entry("SummaryResource_write", "SummaryView"));
 
     /** Headers of success answers. */
     private static final Map<String, Map<String, String>> HEADERS = Map.ofEntries(
@@ -97,6 +102,8 @@ public class ApiDocument implements OASFilter {
                     "Idempotent-Replayed", "true when this answers an earlier import with the same Idempotency-Key")),
             Map.entry("MessageResource_append", Map.of("Idempotent-Replayed",
                     "true when this answers an earlier append with the same Idempotency-Key")),
+            Map.entry("SummaryResource_write", Map.of("Idempotent-Replayed",
+                    "true when this answers an earlier write with the same Idempotency-Key")),
             Map.entry("MessageResource_history", Map.of("X-Cache", "hit when Redis answered, miss when PostgreSQL did")),
             Map.entry("SessionResource_context", Map.of("X-Cache", "hit when Redis answered, miss when PostgreSQL did")),
             Map.entry("FileResource_content", Map.of("ETag", "The file's sha256, quoted", "Content-Range",

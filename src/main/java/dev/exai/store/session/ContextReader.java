@@ -30,24 +30,37 @@ import java.util.stream.Collectors;
 @ApplicationScoped
 public class ContextReader {
 
+    /** How many of a session's newest live summaries a context read weighs, at most. */
+    private static final int CANDIDATES = 20;
+
     private final SessionRows sessionRows;
     private final MessageRows messageRows;
     private final SessionCache cache;
     private final FileService files;
+    private final SummaryHook summaries;
     private final ObjectMapper json;
 
-    public ContextReader(SessionRows sessionRows, MessageRows messageRows, SessionCache cache, FileService files, ObjectMapper json) {
+    public ContextReader(SessionRows sessionRows, MessageRows messageRows, SessionCache cache, FileService files,
+                         SummaryHook summaries, ObjectMapper json) {
         this.sessionRows = sessionRows;
+        this.summaries = summaries;
         this.messageRows = messageRows;
         this.cache = cache;
         this.files = files;
         this.json = json;
     }
 
-    /** What a context read answers; {@code messages} is message JSON, each with its {@code continuation_id}. */
+    /**
+     * What a context read answers; {@code messages} is message JSON, each with its {@code continuation_id};
+     * {@code summary} is the summary that stands in for the older turns, or null.
+     */
     public record Context(List<String> messages, List<ReferencedFile> files, List<ReferencedFile> images, long tokens,
                           long omittedMessages, Long firstIncludedSeq, String firstIncludedContinuationId,
-                          boolean newestExceedsBudget, boolean cacheHit) {
+                          boolean newestExceedsBudget, boolean cacheHit, SummaryHook.Candidate summary) {
+    }
+
+    /** A summary that fits with every message after it, and those messages' tokens. */
+    private record Fit(SummaryHook.Candidate summary, long tokensAfter) {
     }
 
     /** One session's part of the answer. */
@@ -140,7 +153,55 @@ public class ContextReader {
         Long seq = firstSeq;
         String cid = firstCid;
         return chainMessages.chain(ancestors -> references(tenant, messages).map(refs -> new Context(messages,
-                refs.get("files"), refs.get("images"), total, newest.upto() + ancestors - messages.size(), seq, cid, exceeds, allHit)));
+                refs.get("files"), refs.get("images"), total, newest.upto() + ancestors - messages.size(), seq, cid, exceeds, allHit, null)));
+    }
+
+    /**
+     * The context read with summaries allowed: the plain answer when it leaves nothing out; else the live summary with
+     * the highest {@code through_seq} whose tokens plus those of every message after it fit the budget, followed by
+     * those messages (the running sums make "every message after k" one lookup, so the cost does not grow with the
+     * history); the plain answer when none fits.
+     */
+    public Uni<Context> readWithSummaries(Principal caller, String cid, long budget, boolean chain, boolean withReasoning) {
+        String tenant = caller.tenant();
+        return read(caller, cid, budget, chain, withReasoning).chain(plain -> plain.omittedMessages() == 0
+                ? Uni.createFrom().item(plain)
+                : sessionRows.find(tenant, cid).chain(session -> session == null ? Uni.createFrom().item(plain)
+                        : summaries.candidates(session.id(), CANDIDATES)
+                                .chain(candidates -> fitting(session, candidates, 0, budget, withReasoning))
+                                .chain(fit -> fit == null ? Uni.createFrom().item(plain)
+                                        : withSummary(tenant, cid, session, fit, chain, withReasoning))));
+    }
+
+    private Uni<Fit> fitting(StoredSession session, List<SummaryHook.Candidate> candidates, int i, long budget, boolean withReasoning) {
+        if (i == candidates.size()) {
+            return Uni.createFrom().nullItem();
+        }
+        SummaryHook.Candidate candidate = candidates.get(i);
+        long total = session.tokensTotal() + (withReasoning ? session.reasoningTotal() : 0);
+        return messageRows.tokensThrough(session.id(), candidate.throughSeq(), withReasoning).chain(through -> {
+            long after = total - through;
+            return candidate.tokenCount() + after <= budget ? Uni.createFrom().item(new Fit(candidate, after))
+                    : fitting(session, candidates, i + 1, budget, withReasoning);
+        });
+    }
+
+    /** The summary, then exactly the session's messages after its {@code through_seq} (the cache serves them when it can). */
+    private Uni<Context> withSummary(String tenant, String cid, StoredSession session, Fit fit, boolean chain, boolean withReasoning) {
+        List<Slice> slices = new ArrayList<>();
+        long through = fit.summary().throughSeq();
+        return slice(tenant, cid, 0, fit.tokensAfter(), true, false, withReasoning, slices).chain(() -> {
+            Slice slice = slices.get(0);
+            // the slice may start at or before the summary's last message (messages of no tokens, or the newest kept)
+            int skip = (int) Math.min(slice.messages().size(), Math.max(0, through + 1 - slice.first()));
+            List<String> kept = slice.messages().subList(skip, slice.messages().size()).stream()
+                    .map(m -> shown(m, cid, withReasoning)).toList();
+            Uni<Long> ancestors = chain && session.view().parentContinuationId() != null
+                    ? sessionRows.chainLength(tenant, cid) : Uni.createFrom().item(0L);
+            return ancestors.chain(lent -> references(tenant, kept).map(refs -> new Context(kept, refs.get("files"), refs.get("images"),
+                    fit.summary().tokenCount() + fit.tokensAfter(), slice.upto() + lent - kept.size(),
+                    kept.isEmpty() ? null : through + 1, kept.isEmpty() ? null : cid, false, slice.cacheHit(), fit.summary())));
+        });
     }
 
     /** The files and images the messages refer to, each once, newest reference first. */

@@ -46,12 +46,14 @@ public class MessageService {
     private final GroupCommit groupCommit;
 
     private final EventOutbox events;
+    private final SummaryHook summaries;
 
     public MessageService(Database db, MessageRows rows, SessionRows sessionRows, SearchRows searchRows, SessionService sessions,
                           SessionCache cache, Tokens tokens, FileService files, GroupCommit groupCommit, EventOutbox events,
-                          StoreConfig config) {
+                          SummaryHook summaries, StoreConfig config) {
         this.db = db;
         this.events = events;
+        this.summaries = summaries;
         this.rows = rows;
         this.sessionRows = sessionRows;
         this.searchRows = searchRows;
@@ -287,17 +289,21 @@ public class MessageService {
     }
 
     /**
-     * Redacts a message for good: PostgreSQL first (the search index follows the row), then the cache's copy is
-     * replaced by the tombstone; a cache write that fails retires the generation, so no stale copy is read again.
+     * Redacts a message for good: PostgreSQL first (the search index follows the row), in the same transaction every
+     * summary that covers it becomes stale, then the cache's copy is replaced by the tombstone; a cache write that
+     * fails retires the generation, so no stale copy is read again.
      */
     public Uni<Void> redact(Principal caller, String cid, long seq) {
         String tenant = caller.tenant();
         return db.inTransaction(conn -> rows.findMessageForUpdate(conn, tenant, cid, seq)
                         .onItem().ifNull().failWith(() -> ProblemException.notFound("message " + seq + " of session " + cid))
                         .chain(current -> rows.redact(conn, tenant, cid, seq)
-                                // redacting a tombstone again changes nothing, so it is no event
+                                // redacting a tombstone again changes nothing (a summary written since saw the tombstone)
                                 .call(() -> current.redacted() ? Uni.createFrom().voidItem()
-                                        : events.record(conn, tenant, "message.redacted", cid, messageData(cid, seq)))))
+                                        : events.record(conn, tenant, "message.redacted", cid, messageData(cid, seq))
+                                                .chain(() -> sessionRows.covering(conn, tenant, cid, seq))
+                                                .chain(covering -> summaries.messageRedacted(conn, tenant, covering.sessionId(), seq,
+                                                        covering.continuations())))))
                 .call(tombstone -> cache.replace(tenant, cid, tombstone))
                 .replaceWithVoid();
     }

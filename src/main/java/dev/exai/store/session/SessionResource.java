@@ -210,14 +210,16 @@ public class SessionResource {
     @Operation(summary = "What the next model call should see: the newest messages within a token budget",
             description = "The newest messages (across the chain of sessions this one continues, unless include_chain=false) whose "
                     + "token counts fit max_tokens - reserve_tokens, oldest first, never half a message and at least the newest; "
-                    + "the files and images they refer to, each once, newest reference first; totals and what was left out.")
+                    + "the files and images they refer to, each once, newest reference first; totals and what was left out. "
+                    + "summaries=true lets a live summary stand in for the older turns when the history does not fit (\"summary\").")
     public Uni<Response> context(@Context ContainerRequestContext request, @PathParam("cid") String cid,
                                  @QueryParam("max_tokens") @Min(value = 1, message = "max_tokens must be between 1 and 10000000")
                                  @Max(value = 10_000_000, message = "max_tokens must be between 1 and 10000000") Integer maxTokens,
                                  @QueryParam("reserve_tokens") @DefaultValue("0")
                                  @Min(value = 0, message = "reserve_tokens must be 0 or more") int reserveTokens,
                                  @QueryParam("include_chain") @DefaultValue("true") boolean includeChain,
-                                 @QueryParam("include_reasoning") @DefaultValue("false") boolean includeReasoning) {
+                                 @QueryParam("include_reasoning") @DefaultValue("false") boolean includeReasoning,
+                                 @QueryParam("summaries") @DefaultValue("false") boolean withSummaries) {
         String id = ContinuationIds.checked(cid);
         if (maxTokens == null) {
             throw ProblemException.badRequest("max_tokens is required");
@@ -226,14 +228,17 @@ public class SessionResource {
             throw ProblemException.badRequest("reserve_tokens must be less than max_tokens");
         }
         long budget = (long) maxTokens - reserveTokens;
-        return contexts.read(Principal.of(request), id, budget, includeChain, includeReasoning)
-                .map(context -> Response.ok(contextJson(id, maxTokens, reserveTokens, context), MediaType.APPLICATION_JSON_TYPE)
+        Uni<ContextReader.Context> read = withSummaries
+                ? contexts.readWithSummaries(Principal.of(request), id, budget, includeChain, includeReasoning)
+                : contexts.read(Principal.of(request), id, budget, includeChain, includeReasoning);
+        return read.map(context -> Response.ok(contextJson(id, maxTokens, reserveTokens, context, withSummaries), MediaType.APPLICATION_JSON_TYPE)
                         .header("X-Cache", context.cacheHit() ? "hit" : "miss").build());
     }
 
-    private String contextJson(String cid, int maxTokens, int reserveTokens, ContextReader.Context context) {
+    private String contextJson(String cid, int maxTokens, int reserveTokens, ContextReader.Context context, boolean withSummaries) {
         try {
             return "{\"continuation_id\":\"" + cid + "\",\"max_tokens\":" + maxTokens + ",\"reserve_tokens\":" + reserveTokens
+                    + (withSummaries ? ",\"summary\":" + summaryJson(context.summary()) : "")
                     + ",\"messages\":[" + String.join(",", context.messages()) + "]"
                     + ",\"files\":" + json.writeValueAsString(context.files())
                     + ",\"images\":" + json.writeValueAsString(context.images())
@@ -245,6 +250,14 @@ public class SessionResource {
         } catch (JsonProcessingException e) {
             throw new IllegalStateException(e);
         }
+    }
+
+    private String summaryJson(SummaryHook.Candidate summary) throws JsonProcessingException {
+        if (summary == null) {
+            return "null";
+        }
+        return "{\"id\":\"" + summary.id() + "\",\"through_seq\":" + summary.throughSeq() + ",\"content\":"
+                + json.writeValueAsString(summary.content()) + ",\"token_count\":" + summary.tokenCount() + "}";
     }
 
     private JsonNode parse(String storedJson) {

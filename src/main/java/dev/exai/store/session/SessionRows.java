@@ -92,6 +92,26 @@ class SessionRows {
     }
 
 
+    /** A session's row id and the continuations whose histories include one of its messages. */
+    record Covering(UUID sessionId, List<UUID> continuations) {
+    }
+
+    /**
+     * Which histories include message {@code seq} of {@code cid}: its own, those of the sessions that continue it from
+     * that message or later, and those of all their continuations (each lends them at least its first message).
+     */
+    Uni<Covering> covering(SqlClient sql, String tenant, String cid, long seq) {
+        return sql.preparedQuery("WITH RECURSIVE s AS (SELECT id FROM chat_sessions WHERE tenant = $1 AND continuation_id = $2),"
+                        + " c(id) AS (SELECT ch.id FROM chat_sessions ch, s WHERE ch.parent_id = s.id AND ch.parent_seq >= $3"
+                        + " UNION SELECT ch.id FROM chat_sessions ch JOIN c ON ch.parent_id = c.id WHERE ch.parent_seq >= 1)"
+                        + " SELECT (SELECT id FROM s) AS session_id, array(SELECT id FROM c) AS continuations")
+                .execute(Tuple.of(tenant, cid, seq))
+                .map(rows -> {
+                    Row r = rows.iterator().next();
+                    return new Covering(r.getUUID("session_id"), List.of(r.getArrayOfUUIDs("continuations")));
+                });
+    }
+
     /** The chain ending in the live session {@code cid}, root first: each session with how many of its messages it lends. */
     Uni<List<ChainLink>> chain(String tenant, String cid) {
         return db.run(pool -> pool.preparedQuery("WITH RECURSIVE up AS ("

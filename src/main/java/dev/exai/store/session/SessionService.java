@@ -138,6 +138,11 @@ public class SessionService {
         });
     }
 
+    /** The live session {@code cid} of the caller's tenant as stored (404 without one), for rooms that attach rows to it. */
+    public Uni<StoredSession> stored(Principal caller, String cid) {
+        return rows.find(caller.tenant(), cid).onItem().ifNull().failWith(() -> ProblemException.notFound("session " + cid));
+    }
+
     /** The session's JSON as served: from the cache verbatim, or serialized from PostgreSQL's row. */
     public Uni<String> getJson(Principal caller, String cid) {
         return cache.read(caller.tenant(), cid, null, null)

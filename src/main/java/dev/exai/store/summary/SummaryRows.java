@@ -1,0 +1,108 @@
+package dev.exai.store.summary;
+
+import dev.exai.store.common.Times;
+import dev.exai.store.session.SummaryHook;
+import io.smallrye.mutiny.Uni;
+import io.vertx.mutiny.sqlclient.Row;
+import io.vertx.mutiny.sqlclient.RowSet;
+import io.vertx.mutiny.sqlclient.SqlClient;
+import io.vertx.mutiny.sqlclient.Tuple;
+import jakarta.enterprise.context.ApplicationScoped;
+import java.time.OffsetDateTime;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+import java.util.UUID;
+
+/** The summary room's SQL: the {@code summaries} table. */
+@ApplicationScoped
+class SummaryRows {
+
+    private static final String COLUMNS = "id, through_seq, content, token_count, token_count_estimated, model, metadata::text AS metadata,"
+            + " created_at, stale";
+
+    /** A stored summary with what only the service needs: the request hash of its idempotency key. */
+    record Stored(SummaryView view, byte[] requestHash, OffsetDateTime createdAt) {
+    }
+
+    /** A summary made stale: which, and of which session. */
+    record Staled(String id, String continuationId) {
+    }
+
+    /** Inserts the summary; null when its idempotency key is taken already (the caller replays or refuses). */
+    Uni<Stored> insert(SqlClient sql, String tenant, UUID sessionId, String cid, NewSummary summary, int tokenCount,
+                       boolean estimated, String key, byte[] hash) {
+        return sql.preparedQuery("INSERT INTO summaries (tenant, session_id, continuation_id, through_seq, content, token_count,"
+                        + " token_count_estimated, model, metadata, idempotency_key, request_hash)"
+                        + " VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9::text::jsonb, $10, $11)"
+                        + " ON CONFLICT (session_id, idempotency_key) WHERE idempotency_key IS NOT NULL DO NOTHING RETURNING "
+                        + COLUMNS + ", request_hash")
+                .execute(Tuple.from(Arrays.asList(tenant, sessionId, cid, (int) summary.throughSeq(), summary.content(), tokenCount,
+                        estimated, summary.model(), summary.metadata(), key,
+                        hash == null ? null : io.vertx.core.buffer.Buffer.buffer(hash))))
+                .map(SummaryRows::first);
+    }
+
+    Uni<Stored> findByKey(SqlClient sql, UUID sessionId, String key) {
+        return sql.preparedQuery("SELECT " + COLUMNS + ", request_hash FROM summaries WHERE session_id = $1 AND idempotency_key = $2")
+                .execute(Tuple.of(sessionId, key)).map(SummaryRows::first);
+    }
+
+    Uni<Stored> find(SqlClient sql, UUID sessionId, UUID id) {
+        return sql.preparedQuery("SELECT " + COLUMNS + ", request_hash FROM summaries WHERE session_id = $1 AND id = $2")
+                .execute(Tuple.of(sessionId, id)).map(SummaryRows::first);
+    }
+
+    /** One page, newest first, after the (created_at, id) of the last one read (or from the newest). */
+    Uni<List<Stored>> page(SqlClient sql, UUID sessionId, OffsetDateTime afterAt, UUID afterId, int limit) {
+        return sql.preparedQuery("SELECT " + COLUMNS + ", request_hash FROM summaries WHERE session_id = $1"
+                        + " AND ($2::timestamptz IS NULL OR (created_at, id) < ($2, $3)) ORDER BY created_at DESC, id DESC LIMIT $4")
+                .execute(Tuple.from(Arrays.asList(sessionId, afterAt, afterId, limit)))
+                .map(rows -> {
+                    List<Stored> page = new ArrayList<>(rows.size());
+                    rows.forEach(r -> page.add(stored(r)));
+                    return page;
+                });
+    }
+
+    Uni<Boolean> delete(SqlClient sql, UUID sessionId, UUID id) {
+        return sql.preparedQuery("DELETE FROM summaries WHERE session_id = $1 AND id = $2").execute(Tuple.of(sessionId, id))
+                .map(rows -> rows.rowCount() > 0);
+    }
+
+    /** Wipes and marks stale the live summaries of {@code sessionId} through {@code seq} or later, and all of {@code others}. */
+    Uni<List<Staled>> makeStale(SqlClient sql, UUID sessionId, long seq, List<UUID> others) {
+        return sql.preparedQuery("UPDATE summaries SET stale = true, content = NULL, metadata = NULL WHERE NOT stale"
+                        + " AND ((session_id = $1 AND through_seq >= $2) OR session_id = ANY($3)) RETURNING id, continuation_id")
+                .execute(Tuple.of(sessionId, (int) seq, others.toArray(UUID[]::new)))
+                .map(rows -> {
+                    List<Staled> staled = new ArrayList<>(rows.size());
+                    rows.forEach(r -> staled.add(new Staled(r.getUUID("id").toString(), r.getString("continuation_id"))));
+                    return staled;
+                });
+    }
+
+    Uni<List<SummaryHook.Candidate>> live(SqlClient sql, UUID sessionId, int limit) {
+        return sql.preparedQuery("SELECT id, through_seq, content, token_count FROM summaries WHERE session_id = $1 AND NOT stale"
+                        + " ORDER BY through_seq DESC, created_at DESC LIMIT $2")
+                .execute(Tuple.of(sessionId, limit))
+                .map(rows -> {
+                    List<SummaryHook.Candidate> live = new ArrayList<>(rows.size());
+                    rows.forEach(r -> live.add(new SummaryHook.Candidate(r.getUUID("id").toString(), r.getInteger("through_seq"),
+                            r.getString("content"), r.getInteger("token_count"))));
+                    return live;
+                });
+    }
+
+    private static Stored first(RowSet<Row> rows) {
+        return rows.size() == 0 ? null : stored(rows.iterator().next());
+    }
+
+    private static Stored stored(Row r) {
+        OffsetDateTime at = r.getOffsetDateTime("created_at");
+        io.vertx.mutiny.core.buffer.Buffer hash = r.getBuffer("request_hash");
+        return new Stored(new SummaryView(r.getUUID("id").toString(), r.getInteger("through_seq"), r.getString("content"),
+                r.getInteger("token_count"), r.getBoolean("token_count_estimated"), r.getString("model"), r.getString("metadata"),
+                Times.format(at), r.getBoolean("stale")), hash == null ? null : hash.getBytes(), at);
+    }
+}

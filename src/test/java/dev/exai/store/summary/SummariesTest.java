@@ -1,0 +1,190 @@
+package dev.exai.store.summary;
+
+import static dev.exai.store.testing.Api.alpha;
+import static dev.exai.store.testing.Api.beta;
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.hamcrest.Matchers.equalTo;
+import static org.hamcrest.Matchers.nullValue;
+
+import dev.exai.store.testing.Api;
+import dev.exai.store.testing.EventStream;
+import dev.exai.store.testing.StoreTestResource;
+import io.quarkus.test.common.QuarkusTestResource;
+import io.quarkus.test.junit.QuarkusTest;
+import io.restassured.path.json.JsonPath;
+import io.vertx.mutiny.sqlclient.Pool;
+import io.vertx.mutiny.sqlclient.Tuple;
+import jakarta.inject.Inject;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.UUID;
+import org.junit.jupiter.api.Test;
+
+/**
+ * Summaries against real PostgreSQL and Redis: write, list, read, delete, idempotency, bad input and tenants; the
+ * context read with summaries on a history of 10,000 messages (the highest summary that fits with everything after
+ * it, budgets exact, the plain answer unchanged without the parameter); staleness on redaction in the session and in
+ * a parent a continuation covers, never served after; the feed's summary events.
+ */
+@QuarkusTest
+@QuarkusTestResource(StoreTestResource.class)
+class SummariesTest {
+
+    @Inject
+    Pool pool;
+
+    @Test
+    void aSummaryIsWrittenListedReadAndDeletedOnceAndForItsTenantOnly() {
+        String cid = "sum-" + UUID.randomUUID();
+        append(cid, 3, 7);
+        JsonPath written = alpha().header("Idempotency-Key", "k1").body(Map.of("through_seq", 2, "content", "They said hello twice.",
+                        "model", "glm-4.6", "metadata", Map.of("by", "test")))
+                .post("/sessions/" + cid + "/summaries").then().statusCode(201)
+                .body("through_seq", equalTo(2)).body("stale", equalTo(false)).body("model", equalTo("glm-4.6"))
+                .body("token_count_estimated", equalTo(true)).body("metadata.by", equalTo("test")).extract().jsonPath();
+        String id = written.getString("id");
+        assertThat(written.getInt("token_count")).isPositive();
+        // a retry with the key answers the first; the key with another body is a 422
+        alpha().header("Idempotency-Key", "k1").body(Map.of("through_seq", 2, "content", "They said hello twice.",
+                        "model", "glm-4.6", "metadata", Map.of("by", "test")))
+                .post("/sessions/" + cid + "/summaries").then().statusCode(201).header("Idempotent-Replayed", "true").body("id", equalTo(id));
+        alpha().header("Idempotency-Key", "k1").body(Map.of("through_seq", 3, "content", "other"))
+                .post("/sessions/" + cid + "/summaries").then().statusCode(422);
+        String second = alpha().body(Map.of("through_seq", 3, "content", "All three.", "token_count", 4))
+                .post("/sessions/" + cid + "/summaries").then().statusCode(201).body("token_count", equalTo(4))
+                .body("token_count_estimated", equalTo(false)).extract().path("id");
+        alpha().get("/sessions/" + cid + "/summaries?limit=1").then().statusCode(200)
+                .body("items.id", equalTo(List.of(second))).body("next_cursor", org.hamcrest.Matchers.notNullValue());
+        String cursor = alpha().get("/sessions/" + cid + "/summaries?limit=1").then().extract().path("next_cursor");
+        alpha().get("/sessions/" + cid + "/summaries?limit=1&cursor=" + cursor).then().statusCode(200)
+                .body("items.id", equalTo(List.of(id))).body("next_cursor", nullValue());
+        alpha().get("/sessions/" + cid + "/summaries/" + id).then().statusCode(200).body("content", equalTo("They said hello twice."));
+        beta().get("/sessions/" + cid + "/summaries/" + id).then().statusCode(404);
+        beta().delete("/sessions/" + cid + "/summaries/" + id).then().statusCode(404);
+        alpha().delete("/sessions/" + cid + "/summaries/" + id).then().statusCode(204);
+        alpha().get("/sessions/" + cid + "/summaries/" + id).then().statusCode(404);
+        // a session's deletion deletes its summaries
+        alpha().delete("/sessions/" + cid).then().statusCode(204);
+        assertThat(pool.preparedQuery("SELECT count(*) FROM summaries WHERE id = $1").execute(Tuple.of(UUID.fromString(second)))
+                .await().indefinitely().iterator().next().getLong(0)).isZero();
+    }
+
+    @Test
+    void badSummariesAreRefusedAndNothingIsStored() {
+        String cid = "sumbad-" + UUID.randomUUID();
+        append(cid, 2, 5);
+        for (Object body : List.of(Map.of("content", "no seq"), Map.of("through_seq", 3, "content", "past the last"),
+                Map.of("through_seq", 0, "content", "zero"), Map.of("through_seq", 1), Map.of("through_seq", 1, "content", " "),
+                Map.of("through_seq", 1, "content", "x", "token_count", -1), Map.of("through_seq", 1, "content", "x", "metadata", "[]"),
+                Map.of("through_seq", 1, "content", "x", "colour", "blue"), List.of(), "text",
+                Map.of("through_seq", 1, "generate", Map.of("provider", "glm", "model", "glm-4.6")))) {
+            alpha().body(body).post("/sessions/" + cid + "/summaries").then().statusCode(400)
+                    .contentType("application/problem+json");
+        }
+        alpha().body(Map.of("through_seq", 1, "content", "nobody's")).post("/sessions/none-" + UUID.randomUUID() + "/summaries")
+                .then().statusCode(404);
+        alpha().get("/sessions/" + cid + "/summaries").then().statusCode(200).body("items", org.hamcrest.Matchers.empty());
+    }
+
+    @Test
+    void theContextReadUsesTheHighestSummaryThatFitsWithEverythingAfterIt() {
+        String cid = "sumctx-" + UUID.randomUUID();
+        append(cid, 10_000, 10); // 100,000 tokens in all
+        String at5000 = summary(cid, 5000, 50);
+        String at9000 = summary(cid, 9000, 30);
+        String at9990 = summary(cid, 9990, 5000);
+        String path = "/sessions/" + cid + "/context?max_tokens=";
+        // without the parameter: today's answer, byte for byte, with no summary key
+        String plain = alpha().get(path + 2000).then().statusCode(200).extract().asString();
+        assertThat(alpha().get(path + 2000 + "&summaries=false").then().extract().asString()).isEqualTo(plain);
+        assertThat(plain).doesNotContain("\"summary\"");
+        // nothing fits with everything after it: the plain answer, summary null
+        alpha().get(path + 2000 + "&summaries=true").then().statusCode(200).body("summary", nullValue())
+                .body("totals.messages", equalTo(200)).body("omitted_messages", equalTo(9800));
+        // 9990's 5000 tokens and the last 10 messages' 100 fit 5100 exactly
+        alpha().get(path + 5100 + "&summaries=true").then().statusCode(200).body("summary.id", equalTo(at9990))
+                .body("summary.through_seq", equalTo(9990)).body("summary.token_count", equalTo(5000))
+                .body("messages.seq", equalTo(seqs(9991, 10_000))).body("totals.tokens", equalTo(5100))
+                .body("omitted_messages", equalTo(9990)).body("first_included_seq", equalTo(9991));
+        // one token short: 9990 does not fit, 9000 with 1000 messages (10,030) does not either, nor 5000: plain
+        alpha().get(path + 5099 + "&summaries=true").then().body("summary", nullValue()).body("totals.tokens", equalTo(5090));
+        alpha().get(path + 10_030 + "&summaries=true").then().body("summary.id", equalTo(at9990)); // 9990 still the highest fitting
+        // a budget where everything fits needs no summary
+        alpha().get(path + 100_000 + "&summaries=true").then().body("summary", nullValue()).body("omitted_messages", equalTo(0));
+        // redacting 9980 makes 9990 stale (it covers it), not 9000 or 5000; the next read falls back to 9000
+        alpha().delete("/sessions/" + cid + "/messages/9980").then().statusCode(204);
+        alpha().get("/sessions/" + cid + "/summaries/" + at9990).then().body("stale", equalTo(true)).body("content", nullValue());
+        alpha().get(path + 10_030 + "&summaries=true").then().statusCode(200).body("summary.id", equalTo(at9000))
+                .body("messages.size()", equalTo(1000)).body("totals.tokens", equalTo(10_030))
+                .body("first_included_seq", equalTo(9001)).body("omitted_messages", equalTo(9000));
+        assertThat(at5000).isNotNull();
+    }
+
+    @Test
+    void aContextReadWithASummaryIsServedFromTheCache() {
+        String cid = "sumhit-" + UUID.randomUUID(); // small enough to be cached whole (EXAI_STORE_CACHE_MAX_MESSAGES)
+        append(cid, 100, 10);
+        String at90 = summary(cid, 90, 20);
+        String path = "/sessions/" + cid + "/context?max_tokens=120&summaries=true";
+        alpha().get(path).then().statusCode(200);
+        alpha().get(path).then().statusCode(200).header("X-Cache", "hit").body("summary.id", equalTo(at90))
+                .body("messages.seq", equalTo(seqs(91, 100))).body("totals.tokens", equalTo(120));
+    }
+
+    @Test
+    void aRedactionInACoveredParentMakesTheContinuationsSummariesStale() throws Exception {
+        String parent = "sumpar-" + UUID.randomUUID();
+        String child = "sumkid-" + UUID.randomUUID();
+        append(parent, 50, 5);
+        alpha().body(Map.of("continuation_id", child, "at_seq", 30)).post("/sessions/" + parent + "/fork").then().statusCode(201);
+        append(child, 10, 5);
+        String childSummary = summary(child, 5, 20);
+        String parentLate = summary(parent, 45, 20);
+        String parentEarly = summary(parent, 10, 20);
+        try (EventStream feed = EventStream.open(Api.ALPHA_KEY, "?types=summary.stale,message.redacted", null)) {
+            // after the link: the child's history does not hold it
+            alpha().delete("/sessions/" + parent + "/messages/40").then().statusCode(204);
+            alpha().get("/sessions/" + child + "/summaries/" + childSummary).then().body("stale", equalTo(false));
+            alpha().get("/sessions/" + parent + "/summaries/" + parentLate).then().body("stale", equalTo(true));
+            // before the link: the child's summary covers it too; the parent's summary through 10 does not
+            alpha().delete("/sessions/" + parent + "/messages/20").then().statusCode(204);
+            alpha().get("/sessions/" + child + "/summaries/" + childSummary).then().body("stale", equalTo(true)).body("content", nullValue());
+            alpha().get("/sessions/" + parent + "/summaries/" + parentEarly).then().body("stale", equalTo(false));
+            List<String> stale = new ArrayList<>();
+            for (EventStream.Event event : feed.next(4, Duration.ofSeconds(10))) {
+                if (event.type().equals("summary.stale")) {
+                    stale.add(event.data().path("summary_id").asText());
+                }
+            }
+            assertThat(stale).containsExactly(parentLate, childSummary);
+        }
+        // the stale one is never served: the child's context read with summaries answers without it
+        alpha().get("/sessions/" + child + "/context?max_tokens=30&summaries=true").then().statusCode(200).body("summary", nullValue());
+    }
+
+    private static String summary(String cid, int through, int tokens) {
+        return alpha().body(Map.of("through_seq", through, "content", "summary through " + through, "token_count", tokens))
+                .post("/sessions/" + cid + "/summaries").then().statusCode(201).extract().path("id");
+    }
+
+    /** Appends {@code count} messages of {@code tokens} tokens each, in batches of 100. */
+    private static void append(String cid, int count, int tokens) {
+        for (int first = 1; first <= count; first += 100) {
+            List<Map<String, Object>> batch = new ArrayList<>();
+            for (int seq = first; seq < first + 100 && seq <= count; seq++) {
+                batch.add(Map.of("role", seq % 2 == 1 ? "user" : "assistant", "content", "message " + seq, "token_count", tokens));
+            }
+            alpha().body(batch).post("/sessions/" + cid + "/messages?create=true").then().statusCode(201);
+        }
+    }
+
+    private static List<Integer> seqs(int from, int to) {
+        List<Integer> seqs = new ArrayList<>();
+        for (int i = from; i <= to; i++) {
+            seqs.add(i);
+        }
+        return seqs;
+    }
+}
