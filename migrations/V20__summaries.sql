@@ -9,6 +9,10 @@ CREATE TABLE summaries (
     through_seq           INTEGER     NOT NULL CHECK (through_seq >= 1),
     content               TEXT,
     token_count           INTEGER     NOT NULL CHECK (token_count >= 0),
+    -- the running token sums of the session through through_seq (without and with reasoning), as chat_messages keeps
+    -- them: they never change, so a context read finds the summary that fits with one query
+    tokens_through        BIGINT      NOT NULL,
+    total_through         BIGINT      NOT NULL,
     token_count_estimated BOOLEAN     NOT NULL,
     model                 TEXT,
     metadata              JSONB,
@@ -18,6 +22,6 @@ CREATE TABLE summaries (
     created_at            TIMESTAMPTZ NOT NULL DEFAULT now(),
     CHECK (stale OR content IS NOT NULL)
 );
-CREATE INDEX summaries_live ON summaries (session_id, through_seq DESC) WHERE NOT stale;
+CREATE INDEX summaries_live ON summaries (tenant, continuation_id, through_seq DESC) WHERE NOT stale;
 CREATE INDEX summaries_listed ON summaries (session_id, created_at DESC, id DESC);
 CREATE UNIQUE INDEX summaries_keys ON summaries (session_id, idempotency_key) WHERE idempotency_key IS NOT NULL;

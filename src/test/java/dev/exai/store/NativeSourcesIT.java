@@ -100,10 +100,10 @@ class NativeSourcesIT {
             "dev.exai.store.events.EventFeed$Start",
             "dev.exai.store.session.SummaryHook$Candidate",
             "dev.exai.store.session.SessionRows$Covering",
-            "dev.exai.store.session.ContextReader$Fit",
             "dev.exai.store.summary.NewSummary",
             "dev.exai.store.summary.SummaryRows$Stored",
             "dev.exai.store.summary.SummaryRows$Staled",
+            "dev.exai.store.summary.SummaryRows$Sums",
             "dev.exai.store.summary.SummaryService$Written",
             "dev.exai.store.file.StoredObject",
             "dev.exai.store.file.IncomingUpload$Received");

@@ -64,7 +64,8 @@ public class ApiDocument implements OASFilter {
             Map.entry("FileResource_toProvider", Map.of("502", "The provider failed, timed out or is not configured",
                     "413", "The file is larger than the provider accepts")),
             Map.entry("FileResource_providerText", Map.of("502", "The provider failed, timed out or is not configured")),
-            Map.entry("SummaryResource_write", Map.of("422", "Idempotency-Key reused with another body")));
+            Map.entry("SummaryResource_write", Map.of("422", "Idempotency-Key reused with another body",
+                    "502", "generate: the provider failed, timed out or is not configured; nothing is stored")));
 
     /** The schema (in META-INF/openapi.yaml) of the JSON body a route reads by hand. */
     private static final Map<String, String> REQUEST_BODIES = Map.ofEntries(

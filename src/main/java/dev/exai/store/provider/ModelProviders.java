@@ -2,6 +2,8 @@ package dev.exai.store.provider;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ArrayNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.exai.store.common.ProblemException;
 import dev.exai.store.common.StoreConfig;
 import io.quarkus.rest.client.reactive.QuarkusRestClientBuilder;
@@ -15,6 +17,7 @@ import java.net.URI;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.time.temporal.ChronoUnit;
+import java.util.List;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
 import java.util.function.Supplier;
@@ -22,8 +25,8 @@ import org.jboss.logging.Logger;
 import org.jboss.resteasy.reactive.client.api.ClientMultipartForm;
 
 /**
- * Calls to the model providers' file APIs (the provider room: file uploads and extracted text today, chat
- * completions for summaries next) with the service's failure policy: each attempt bounded by
+ * Calls to the model providers (the provider room: file uploads and extracted text, and chat completions for
+ * summaries) with the service's failure policy: each attempt bounded by
  * {@code exai-store.providers.timeout}, 429 and 5xx (and no answer) retried with doubling back-off that
  * honours {@code Retry-After}, a circuit breaker per provider (SmallRye Fault Tolerance) so a provider that keeps
  * failing is not hammered, and every final failure turned into a 502 problem naming the provider and its status.
@@ -36,6 +39,8 @@ public class ModelProviders {
     private static final TypeLiteral<Uni<ProviderFilesApi.UploadedFile>> UPLOADED = new TypeLiteral<>() {
     };
     private static final TypeLiteral<Uni<String>> TEXT = new TypeLiteral<>() {
+    };
+    private static final TypeLiteral<Uni<JsonNode>> ANSWER = new TypeLiteral<>() {
     };
 
     private final Map<String, Provider> providers;
@@ -93,6 +98,33 @@ public class ModelProviders {
             } catch (Exception notJson) {
                 return body;
             }
+        });
+    }
+
+    /** A chat message sent to a provider. */
+    public record ChatMessage(String role, String content) {
+    }
+
+    /** A provider's chat completion: its text and the usage it reported (null where it reported none). */
+    public record Completion(String content, Integer inputTokens, Integer outputTokens) {
+    }
+
+    /** One chat completion of {@code messages} by {@code model}, at most {@code maxTokens} long (null: the provider's default). */
+    public Uni<Completion> complete(Provider provider, String model, List<ChatMessage> messages, Integer maxTokens) {
+        ObjectNode request = json.createObjectNode().put("model", model);
+        ArrayNode sent = request.putArray("messages");
+        messages.forEach(m -> sent.addObject().put("role", m.role()).put("content", m.content()));
+        if (maxTokens != null) {
+            request.put("max_tokens", maxTokens);
+        }
+        return guarded(provider, () -> provider.chat().complete(provider.authorization(), request), ANSWER).map(answer -> {
+            JsonNode content = answer == null ? null : answer.path("choices").path(0).path("message").path("content");
+            if (content == null || !content.isTextual() || content.asText().isBlank()) {
+                throw badGateway(provider, "answered a chat completion without content");
+            }
+            JsonNode usage = answer.path("usage");
+            return new Completion(content.asText(), usage.path("prompt_tokens").isInt() ? usage.get("prompt_tokens").asInt() : null,
+                    usage.path("completion_tokens").isInt() ? usage.get("completion_tokens").asInt() : null);
         });
     }
 
@@ -187,21 +219,26 @@ public class ModelProviders {
     private Provider provider(String name, StoreConfig.Providers.Provider settings) {
         String url = settings.url().filter(u -> !u.isBlank()).orElse(null);
         String key = settings.apiKey().filter(k -> !k.isBlank()).orElse(null);
-        ProviderFilesApi api = url == null ? null : QuarkusRestClientBuilder.newBuilder()
-                .baseUri(URI.create(url))
-                .connectTimeout(Math.min(timeout.toMillis(), 10_000), TimeUnit.MILLISECONDS)
-                .readTimeout(timeout.toMillis(), TimeUnit.MILLISECONDS)
-                .build(ProviderFilesApi.class);
+        ProviderFilesApi api = url == null ? null : client(url, ProviderFilesApi.class);
+        ProviderChatApi chat = url == null ? null : client(url, ProviderChatApi.class);
         Guard guard = Guard.create()
                 .withDescription("provider " + name)
                 .withCircuitBreaker().name("provider-" + name).requestVolumeThreshold(10).failureRatio(0.5)
                 .delay(10, ChronoUnit.SECONDS).skipOn(ProblemException.class).done()
                 .build();
-        return new Provider(name, url, key, settings.maxBytes(), api, guard);
+        return new Provider(name, url, key, settings.maxBytes(), api, chat, guard);
+    }
+
+    private <T> T client(String url, Class<T> api) {
+        return QuarkusRestClientBuilder.newBuilder()
+                .baseUri(URI.create(url))
+                .connectTimeout(Math.min(timeout.toMillis(), 10_000), TimeUnit.MILLISECONDS)
+                .readTimeout(timeout.toMillis(), TimeUnit.MILLISECONDS)
+                .build(api);
     }
 
     /** One configured provider. */
-    public record Provider(String name, String url, String apiKey, long maxBytes, ProviderFilesApi api, Guard guard) {
+    public record Provider(String name, String url, String apiKey, long maxBytes, ProviderFilesApi api, ProviderChatApi chat, Guard guard) {
         String authorization() {
             return "Bearer " + apiKey;
         }

@@ -30,9 +30,6 @@ import java.util.stream.Collectors;
 @ApplicationScoped
 public class ContextReader {
 
-    /** How many of a session's newest live summaries a context read weighs, at most. */
-    private static final int CANDIDATES = 20;
-
     private final SessionRows sessionRows;
     private final MessageRows messageRows;
     private final SessionCache cache;
@@ -59,19 +56,20 @@ public class ContextReader {
                           boolean newestExceedsBudget, boolean cacheHit, SummaryHook.Candidate summary) {
     }
 
-    /** A summary that fits with every message after it, and those messages' tokens. */
-    private record Fit(SummaryHook.Candidate summary, long tokensAfter) {
-    }
-
-    /** One session's part of the answer. */
-    private record Slice(String cid, List<String> messages, long tokens, long first, long upto, String parentCid,
+    /** One session's part of the answer; {@code through} is the session's running token sum through {@code upto}. */
+    private record Slice(String cid, List<String> messages, long tokens, long first, long upto, long through, String parentCid,
                          Integer parentSeq, boolean cacheHit) {
     }
 
     public Uni<Context> read(Principal caller, String cid, long budget, boolean chain, boolean withReasoning) {
+        return read(caller, cid, 0, budget, chain, withReasoning);
+    }
+
+    /** The context read as of message {@code upto} of the session (0: its newest). */
+    private Uni<Context> read(Principal caller, String cid, long upto, long budget, boolean chain, boolean withReasoning) {
         String tenant = caller.tenant();
         List<Slice> slices = new ArrayList<>();
-        return slice(tenant, cid, 0, budget, true, chain, withReasoning, slices)
+        return slice(tenant, cid, upto, budget, true, chain, withReasoning, slices)
                 .chain(() -> answer(tenant, slices, budget, chain, withReasoning));
     }
 
@@ -102,7 +100,7 @@ public class ContextReader {
         JsonNode parent = session.get("parent_continuation_id");
         JsonNode parentSeq = session.get("parent_seq");
         return new Slice(cid, cached.messages(), cached.tokensThrough() - cached.tokensBefore(), cached.first(), cached.upto(),
-                parent == null || parent.isNull() ? null : parent.asText(),
+                cached.tokensThrough(), parent == null || parent.isNull() ? null : parent.asText(),
                 parentSeq == null || parentSeq.isNull() ? null : parentSeq.asInt(), true);
     }
 
@@ -115,7 +113,7 @@ public class ContextReader {
                     Uni<Long> through = last == count
                             ? Uni.createFrom().item(session.tokensTotal() + (withReasoning ? session.reasoningTotal() : 0))
                             : messageRows.tokensThrough(session.id(), last, withReasoning);
-                    return through.chain(total -> total <= budget
+                    return through.chain(total -> (total <= budget
                                     ? Uni.createFrom().item(1L)
                                     : messageRows.firstSeqReaching(session.id(), total - budget, withReasoning).map(j -> j + 1))
                             .chain(first -> {
@@ -124,8 +122,8 @@ public class ContextReader {
                                         ? messageRows.range(session.id(), k, last) : Uni.createFrom().item(List.of());
                                 return messages.map(list -> new Slice(cid, list.stream().map(cache::toJson).toList(),
                                         list.stream().mapToLong(m -> m.tokenCount() + (withReasoning ? m.reasoningTokenCount() : 0)).sum(),
-                                        Math.max(k, 1), last, session.view().parentContinuationId(), session.view().parentSeq(), false));
-                            });
+                                        Math.max(k, 1), last, total, session.view().parentContinuationId(), session.view().parentSeq(), false));
+                            }));
                 });
     }
 
@@ -157,50 +155,58 @@ public class ContextReader {
     }
 
     /**
-     * The context read with summaries allowed: the plain answer when it leaves nothing out; else the live summary with
-     * the highest {@code through_seq} whose tokens plus those of every message after it fit the budget, followed by
-     * those messages (the running sums make "every message after k" one lookup, so the cost does not grow with the
-     * history); the plain answer when none fits.
+     * The context read with summaries allowed: the plain answer when the session's own messages all fit; else the live
+     * summary with the highest {@code through_seq} whose tokens plus those of every message after it fit the budget
+     * (one query: summaries keep the running token sum through their last message), followed by those messages, which
+     * are the newest of the plain read's and are taken from it; the plain answer when no summary fits.
      */
     public Uni<Context> readWithSummaries(Principal caller, String cid, long budget, boolean chain, boolean withReasoning) {
-        String tenant = caller.tenant();
-        return read(caller, cid, budget, chain, withReasoning).chain(plain -> plain.omittedMessages() == 0
-                ? Uni.createFrom().item(plain)
-                : sessionRows.find(tenant, cid).chain(session -> session == null ? Uni.createFrom().item(plain)
-                        : summaries.candidates(session.id(), CANDIDATES)
-                                .chain(candidates -> fitting(session, candidates, 0, budget, withReasoning))
-                                .chain(fit -> fit == null ? Uni.createFrom().item(plain)
-                                        : withSummary(tenant, cid, session, fit, chain, withReasoning))));
+        return readWithSummaries(caller, cid, 0, budget, chain, withReasoning);
     }
 
-    private Uni<Fit> fitting(StoredSession session, List<SummaryHook.Candidate> candidates, int i, long budget, boolean withReasoning) {
-        if (i == candidates.size()) {
-            return Uni.createFrom().nullItem();
-        }
-        SummaryHook.Candidate candidate = candidates.get(i);
-        long total = session.tokensTotal() + (withReasoning ? session.reasoningTotal() : 0);
-        return messageRows.tokensThrough(session.id(), candidate.throughSeq(), withReasoning).chain(through -> {
-            long after = total - through;
-            return candidate.tokenCount() + after <= budget ? Uni.createFrom().item(new Fit(candidate, after))
-                    : fitting(session, candidates, i + 1, budget, withReasoning);
+    /**
+     * The same as of message {@code upto} (0: the newest), with summaries only of earlier messages: what a summary
+     * written by a model is built from.
+     */
+    public Uni<Context> readWithSummaries(Principal caller, String cid, long upto, long budget, boolean chain, boolean withReasoning) {
+        String tenant = caller.tenant();
+        List<Slice> slices = new ArrayList<>();
+        return slice(tenant, cid, upto, budget, true, chain, withReasoning, slices).chain(() -> {
+            Slice newest = slices.get(0);
+            if (newest.first() <= 1) {
+                return answer(tenant, slices, budget, chain, withReasoning);
+            }
+            return summaries.best(tenant, cid, upto, newest.through(), budget, withReasoning).chain(best -> best == null
+                    ? answer(tenant, slices, budget, chain, withReasoning)
+                    : withSummary(tenant, cid, newest, best, chain, withReasoning));
         });
     }
 
-    /** The summary, then exactly the session's messages after its {@code through_seq} (the cache serves them when it can). */
-    private Uni<Context> withSummary(String tenant, String cid, StoredSession session, Fit fit, boolean chain, boolean withReasoning) {
-        List<Slice> slices = new ArrayList<>();
-        long through = fit.summary().throughSeq();
-        return slice(tenant, cid, 0, fit.tokensAfter(), true, false, withReasoning, slices).chain(() -> {
-            Slice slice = slices.get(0);
-            // the slice may start at or before the summary's last message (messages of no tokens, or the newest kept)
+    /** The running token sum of the session through message {@code seq}: what a summary through it stands in for. */
+    public Uni<Long> tokensThrough(StoredSession session, long seq, boolean withReasoning) {
+        return messageRows.tokensThrough(session.id(), seq, withReasoning);
+    }
+
+    /** The summary, then exactly the session's messages after its {@code through_seq}: the newest of the slice read. */
+    private Uni<Context> withSummary(String tenant, String cid, Slice newest, SummaryHook.Candidate summary, boolean chain,
+                                     boolean withReasoning) {
+        long through = summary.throughSeq();
+        Uni<Slice> after;
+        if (through + 1 >= newest.first()) {
+            after = Uni.createFrom().item(newest);
+        } else { // messages of no tokens just before the slice: read exactly those after the summary
+            List<Slice> again = new ArrayList<>();
+            after = slice(tenant, cid, newest.upto(), summary.tokensAfter(), true, false, withReasoning, again).map(v -> again.get(0));
+        }
+        return after.chain(slice -> {
             int skip = (int) Math.min(slice.messages().size(), Math.max(0, through + 1 - slice.first()));
             List<String> kept = slice.messages().subList(skip, slice.messages().size()).stream()
                     .map(m -> shown(m, cid, withReasoning)).toList();
-            Uni<Long> ancestors = chain && session.view().parentContinuationId() != null
+            Uni<Long> ancestors = chain && slice.parentCid() != null && slice.parentSeq() != null && slice.parentSeq() > 0
                     ? sessionRows.chainLength(tenant, cid) : Uni.createFrom().item(0L);
             return ancestors.chain(lent -> references(tenant, kept).map(refs -> new Context(kept, refs.get("files"), refs.get("images"),
-                    fit.summary().tokenCount() + fit.tokensAfter(), slice.upto() + lent - kept.size(),
-                    kept.isEmpty() ? null : through + 1, kept.isEmpty() ? null : cid, false, slice.cacheHit(), fit.summary())));
+                    summary.tokenCount() + summary.tokensAfter(), slice.upto() + lent - kept.size(),
+                    kept.isEmpty() ? null : through + 1, kept.isEmpty() ? null : cid, false, slice.cacheHit(), summary)));
         });
     }
 

@@ -12,8 +12,11 @@ import java.util.UUID;
  */
 public interface SummaryHook {
 
-    /** A live summary a context read may use: it stands for the session's history through {@code throughSeq}. */
-    record Candidate(String id, long throughSeq, String content, long tokenCount) {
+    /**
+     * A live summary a context read may use: it stands for the session's history through {@code throughSeq}, and
+     * {@code tokensAfter} is what the messages after it, through the read's last one, add.
+     */
+    record Candidate(String id, long throughSeq, String content, long tokenCount, long tokensAfter) {
     }
 
     /**
@@ -22,6 +25,10 @@ public interface SummaryHook {
      */
     Uni<Void> messageRedacted(SqlClient sql, String tenant, UUID sessionId, long seq, List<UUID> continuations);
 
-    /** The session's live summaries, highest {@code through_seq} first, at most {@code limit}. */
-    Uni<List<Candidate>> candidates(UUID sessionId, int limit);
+    /**
+     * The live summary of the session with the highest {@code through_seq} below {@code upto} (0: any) whose tokens
+     * plus those of every message after it fit {@code budget}, given {@code total}, the running sum through the read's
+     * last message; null when none does. One query, whatever the length of the history.
+     */
+    Uni<Candidate> best(String tenant, String cid, long upto, long total, long budget, boolean withReasoning);
 }

@@ -12,8 +12,11 @@ import java.util.Set;
 @ApplicationScoped
 class SummaryRequests {
 
-    private static final Set<String> FIELDS = Set.of("through_seq", "content", "token_count", "model", "metadata");
+    private static final Set<String> FIELDS = Set.of("through_seq", "content", "token_count", "model", "metadata", "generate");
+    private static final Set<String> GENERATE_FIELDS = Set.of("provider", "model", "max_tokens", "instructions", "window_tokens");
     private static final int MAX_MODEL = 256;
+    private static final int MAX_INSTRUCTIONS = 16_384;
+    private static final int DEFAULT_WINDOW = 32_000;
 
     private final int maxContentBytes;
 
@@ -27,9 +30,6 @@ class SummaryRequests {
         }
         TextInput.check(body, "");
         body.fieldNames().forEachRemaining(name -> {
-            if (name.equals("generate")) {
-                throw ProblemException.badRequest("generate is not available yet: send the summary's content");
-            }
             if (!FIELDS.contains(name)) {
                 throw ProblemException.badRequest("unknown field " + name + "; a summary has " + FIELDS.stream().sorted().toList());
             }
@@ -38,9 +38,16 @@ class SummaryRequests {
         if (through == null || !through.isIntegralNumber() || !through.canConvertToInt() || through.asInt() < 1) {
             throw ProblemException.badRequest("through_seq is required: the seq (1 or more) of the last message the summary covers");
         }
+        JsonNode generate = body.get("generate");
+        if (generate != null) {
+            if (body.has("content") || body.has("token_count") || body.has("model")) {
+                throw ProblemException.badRequest("a summary has either content (with token_count and model) or generate, not both");
+            }
+            return new NewSummary(through.asInt(), null, null, null, metadata(body), generate(generate));
+        }
         JsonNode content = body.get("content");
         if (content == null || !content.isTextual() || content.asText().isBlank()) {
-            throw ProblemException.badRequest("content is required and must be a non-empty string");
+            throw ProblemException.badRequest("content (a non-empty string) or generate is required");
         }
         String text = content.asText();
         if (text.length() > maxContentBytes / 3 && text.getBytes(StandardCharsets.UTF_8).length > maxContentBytes) {
@@ -58,6 +65,11 @@ class SummaryRequests {
         if (model != null && !model.isNull() && (!model.isTextual() || model.asText().length() > MAX_MODEL)) {
             throw ProblemException.badRequest("model must be a string of at most " + MAX_MODEL + " characters");
         }
+        return new NewSummary(through.asInt(), text, tokenCount, model == null || model.isNull() ? null : model.asText(), metadata(body),
+                null);
+    }
+
+    private String metadata(JsonNode body) {
         JsonNode metadata = body.get("metadata");
         if (metadata != null && !metadata.isNull() && !metadata.isObject()) {
             throw ProblemException.badRequest("metadata must be a JSON object");
@@ -66,6 +78,45 @@ class SummaryRequests {
         if (metadataJson != null && metadataJson.length() > maxContentBytes) {
             throw ProblemException.tooLarge("metadata is larger than " + maxContentBytes + " bytes");
         }
-        return new NewSummary(through.asInt(), text, tokenCount, model == null || model.isNull() ? null : model.asText(), metadataJson);
+        return metadataJson;
+    }
+
+    private static NewSummary.Generate generate(JsonNode generate) {
+        if (!generate.isObject()) {
+            throw ProblemException.badRequest("generate must be an object with provider and model");
+        }
+        generate.fieldNames().forEachRemaining(name -> {
+            if (!GENERATE_FIELDS.contains(name)) {
+                throw ProblemException.badRequest("unknown field generate." + name + "; generate has " + GENERATE_FIELDS.stream().sorted().toList());
+            }
+        });
+        JsonNode provider = generate.get("provider");
+        if (provider == null || !provider.isTextual() || !Set.of("kimi", "glm").contains(provider.asText())) {
+            throw ProblemException.badRequest("generate.provider must be kimi or glm");
+        }
+        JsonNode model = generate.get("model");
+        if (model == null || !model.isTextual() || model.asText().isBlank() || model.asText().length() > MAX_MODEL) {
+            throw ProblemException.badRequest("generate.model is required: the provider's model name (at most " + MAX_MODEL + " characters)");
+        }
+        Integer maxTokens = wholeNumber(generate, "max_tokens", 1, 1_000_000);
+        JsonNode instructions = generate.get("instructions");
+        if (instructions != null && !instructions.isNull()
+                && (!instructions.isTextual() || instructions.asText().isBlank() || instructions.asText().length() > MAX_INSTRUCTIONS)) {
+            throw ProblemException.badRequest("generate.instructions must be a non-empty string of at most " + MAX_INSTRUCTIONS + " characters");
+        }
+        Integer window = wholeNumber(generate, "window_tokens", 1_000, 10_000_000);
+        return new NewSummary.Generate(provider.asText(), model.asText(), maxTokens,
+                instructions == null || instructions.isNull() ? null : instructions.asText(), window == null ? DEFAULT_WINDOW : window);
+    }
+
+    private static Integer wholeNumber(JsonNode parent, String name, int min, int max) {
+        JsonNode node = parent.get(name);
+        if (node == null || node.isNull()) {
+            return null;
+        }
+        if (!node.isIntegralNumber() || !node.canConvertToInt() || node.asInt() < min || node.asInt() > max) {
+            throw ProblemException.badRequest("generate." + name + " must be a whole number from " + min + " to " + max);
+        }
+        return node.asInt();
     }
 }

@@ -31,16 +31,20 @@ class SummaryRows {
 
     /** Inserts the summary; null when its idempotency key is taken already (the caller replays or refuses). */
     Uni<Stored> insert(SqlClient sql, String tenant, UUID sessionId, String cid, NewSummary summary, int tokenCount,
-                       boolean estimated, String key, byte[] hash) {
+                       boolean estimated, Sums sums, String key, byte[] hash) {
         return sql.preparedQuery("INSERT INTO summaries (tenant, session_id, continuation_id, through_seq, content, token_count,"
-                        + " token_count_estimated, model, metadata, idempotency_key, request_hash)"
-                        + " VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9::text::jsonb, $10, $11)"
+                        + " token_count_estimated, model, metadata, idempotency_key, request_hash, tokens_through, total_through)"
+                        + " VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9::text::jsonb, $10, $11, $12, $13)"
                         + " ON CONFLICT (session_id, idempotency_key) WHERE idempotency_key IS NOT NULL DO NOTHING RETURNING "
                         + COLUMNS + ", request_hash")
                 .execute(Tuple.from(Arrays.asList(tenant, sessionId, cid, (int) summary.throughSeq(), summary.content(), tokenCount,
                         estimated, summary.model(), summary.metadata(), key,
-                        hash == null ? null : io.vertx.core.buffer.Buffer.buffer(hash))))
+                        hash == null ? null : io.vertx.core.buffer.Buffer.buffer(hash), sums.tokens(), sums.total())))
                 .map(SummaryRows::first);
+    }
+
+    /** The session's running token sums through the summary's last message: without reasoning, and with it. */
+    record Sums(long tokens, long total) {
     }
 
     Uni<Stored> findByKey(SqlClient sql, UUID sessionId, String key) {
@@ -82,15 +86,19 @@ class SummaryRows {
                 });
     }
 
-    Uni<List<SummaryHook.Candidate>> live(SqlClient sql, UUID sessionId, int limit) {
-        return sql.preparedQuery("SELECT id, through_seq, content, token_count FROM summaries WHERE session_id = $1 AND NOT stale"
-                        + " ORDER BY through_seq DESC, created_at DESC LIMIT $2")
-                .execute(Tuple.of(sessionId, limit))
+    Uni<SummaryHook.Candidate> best(SqlClient sql, String tenant, String cid, long upto, long total, long budget, boolean withReasoning) {
+        String through = withReasoning ? "total_through" : "tokens_through";
+        return sql.preparedQuery("SELECT id, through_seq, content, token_count, $4 - " + through + " AS after FROM summaries"
+                        + " WHERE tenant = $1 AND continuation_id = $2 AND NOT stale AND ($3 = 0 OR through_seq < $3)"
+                        + " AND token_count + $4 - " + through + " <= $5 ORDER BY through_seq DESC, created_at DESC LIMIT 1")
+                .execute(Tuple.of(tenant, cid, upto, total, budget))
                 .map(rows -> {
-                    List<SummaryHook.Candidate> live = new ArrayList<>(rows.size());
-                    rows.forEach(r -> live.add(new SummaryHook.Candidate(r.getUUID("id").toString(), r.getInteger("through_seq"),
-                            r.getString("content"), r.getInteger("token_count"))));
-                    return live;
+                    if (rows.size() == 0) {
+                        return null;
+                    }
+                    Row r = rows.iterator().next();
+                    return new SummaryHook.Candidate(r.getUUID("id").toString(), r.getInteger("through_seq"), r.getString("content"),
+                            r.getInteger("token_count"), r.getLong("after"));
                 });
     }
 

@@ -9,70 +9,153 @@ import dev.exai.store.common.ProblemException;
 import dev.exai.store.common.Times;
 import dev.exai.store.common.Tokens;
 import dev.exai.store.events.EventOutbox;
+import dev.exai.store.provider.ModelProviders;
 import dev.exai.store.security.Principal;
+import dev.exai.store.session.ContextReader;
 import dev.exai.store.session.SessionService;
 import dev.exai.store.session.StoredSession;
 import dev.exai.store.session.SummaryHook;
 import io.smallrye.mutiny.Uni;
 import io.vertx.mutiny.sqlclient.SqlClient;
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
 import jakarta.enterprise.context.ApplicationScoped;
+import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
 import java.util.UUID;
 
 /**
- * Summaries' units of work: write one (idempotent), list, read and delete them; and, for the session room, make stale
+ * Summaries' units of work: write one (idempotent; its text given, or written by Kimi or GLM from the history through
+ * its message and any older summary it builds on), list, read and delete them; and, for the session room, make stale
  * in a redaction's transaction the ones that cover the redacted message, and offer the live ones to a context read.
  * Each write records its event in its own transaction.
  */
 @ApplicationScoped
 public class SummaryService implements SummaryHook {
 
+    /** What a provider is asked when the request brings no instructions of its own. */
+    static final String DEFAULT_INSTRUCTIONS = "Summarize the conversation above for a model that will continue it without"
+            + " the original turns: keep the facts, decisions, open questions, names, numbers and anything the user asked"
+            + " to remember. Answer with the summary only.";
+
     private final Database db;
     private final SummaryRows rows;
     private final SessionService sessions;
+    private final ContextReader contexts;
+    private final ModelProviders providers;
     private final Tokens tokens;
     private final EventOutbox events;
+    private final ObjectMapper json;
 
-    public SummaryService(Database db, SummaryRows rows, SessionService sessions, Tokens tokens, EventOutbox events) {
+    public SummaryService(Database db, SummaryRows rows, SessionService sessions, ContextReader contexts, ModelProviders providers,
+                          Tokens tokens, EventOutbox events, ObjectMapper json) {
         this.db = db;
         this.rows = rows;
         this.sessions = sessions;
+        this.contexts = contexts;
+        this.providers = providers;
         this.tokens = tokens;
         this.events = events;
+        this.json = json;
     }
 
     /** A stored summary, and whether it answers an earlier request with the same Idempotency-Key. */
     public record Written(SummaryView summary, boolean replayed) {
     }
 
-    /** Stores a summary of {@code cid}'s history through {@code summary.throughSeq()}, a stored seq of it (400 otherwise). */
+    /**
+     * Stores a summary of {@code cid}'s history through {@code summary.throughSeq()}, a stored seq of it (400
+     * otherwise). With {@code generate}, a provider writes it first (a replayed key calls no provider; a provider's
+     * failure is a 502 and stores nothing).
+     */
     public Uni<Written> write(Principal caller, String cid, NewSummary summary, String key, byte[] hash) {
-        String tenant = caller.tenant();
-        Uni<Integer> counted = summary.tokenCount() != null ? Uni.createFrom().item(summary.tokenCount()) : tokens.countSafely(summary.content());
         return sessions.stored(caller, cid).chain(session -> {
             if (summary.throughSeq() > session.view().messageCount()) {
                 throw ProblemException.badRequest("through_seq " + summary.throughSeq() + " is not a message of session " + cid
                         + " (it has " + session.view().messageCount() + ")");
             }
-            return counted.chain(count -> db.inTransaction(conn -> rows.insert(conn, tenant, session.id(), cid, summary, count,
-                            summary.tokenCount() == null, key, hash)
-                    .chain(stored -> stored != null
-                            ? events.record(conn, tenant, "summary.created", cid, JsonNodeFactory.instance.objectNode()
-                                    .put("continuation_id", cid).put("summary_id", stored.view().id()).put("through_seq", summary.throughSeq()))
-                                    .replaceWith(new Written(stored.view(), false))
-                            : replay(conn, session, key, hash))));
+            if (summary.generate() == null) {
+                Uni<Integer> counted = summary.tokenCount() != null ? Uni.createFrom().item(summary.tokenCount())
+                        : tokens.countSafely(summary.content());
+                return counted.chain(count -> store(caller.tenant(), session, cid, summary, count, summary.tokenCount() == null, key, hash));
+            }
+            Uni<Written> earlier = key == null ? Uni.createFrom().nullItem()
+                    : db.run(pool -> rows.findByKey(pool, session.id(), key)).map(first -> first == null ? null : replayed(first, key, hash));
+            return earlier.chain(replay -> replay != null ? Uni.createFrom().item(replay) : generate(caller, session, cid, summary, key, hash));
         });
     }
 
-    private Uni<Written> replay(SqlClient sql, StoredSession session, String key, byte[] hash) {
-        return rows.findByKey(sql, session.id(), key).map(first -> {
-            if (first == null || !Arrays.equals(first.requestHash(), hash)) {
-                throw ProblemException.unprocessable("idempotency-key-reused",
-                        "Idempotency-Key " + key + " was already used with a different request body");
+    /** Asks the provider for the summary of the history through the message, then stores its answer with its usage. */
+    private Uni<Written> generate(Principal caller, StoredSession session, String cid, NewSummary summary, String key, byte[] hash) {
+        NewSummary.Generate asked = summary.generate();
+        ModelProviders.Provider provider = providers.named(asked.provider());
+        return contexts.readWithSummaries(caller, cid, summary.throughSeq(), asked.windowTokens(), true, false)
+                .chain(context -> {
+                    List<ModelProviders.ChatMessage> prompt = prompt(context, asked.instructions());
+                    return providers.complete(provider, asked.model(), prompt, asked.maxTokens()).chain(answer -> {
+                        ObjectNode metadata = summary.metadata() == null ? json.createObjectNode() : (ObjectNode) tree(summary.metadata());
+                        ObjectNode generated = metadata.putObject("generated").put("provider", asked.provider())
+                                .put("built_on", context.summary() == null ? null : context.summary().id())
+                                .put("messages", context.messages().size());
+                        generated.putObject("usage").put("input_tokens", answer.inputTokens()).put("output_tokens", answer.outputTokens());
+                        NewSummary written = new NewSummary(summary.throughSeq(), answer.content(), answer.outputTokens(), asked.model(),
+                                metadata.toString(), null);
+                        Uni<Integer> counted = answer.outputTokens() != null ? Uni.createFrom().item(answer.outputTokens())
+                                : tokens.countSafely(answer.content());
+                        return counted.chain(count -> store(caller.tenant(), session, cid, written, count, answer.outputTokens() == null, key, hash));
+                    });
+                });
+    }
+
+    /** The chat a provider is sent: the instructions, the older summary this one builds on, the turns, the request. */
+    private List<ModelProviders.ChatMessage> prompt(ContextReader.Context context, String instructions) {
+        List<ModelProviders.ChatMessage> prompt = new ArrayList<>();
+        prompt.add(new ModelProviders.ChatMessage("system", "You write summaries of conversations."));
+        if (context.summary() != null) {
+            prompt.add(new ModelProviders.ChatMessage("user", "Summary of the earlier part of the conversation:\n" + context.summary().content()));
+        }
+        for (String message : context.messages()) {
+            JsonNode turn = tree(message);
+            String content = turn.path("content").asText("");
+            if (content.isEmpty()) {
+                continue; // a redacted turn
             }
-            return new Written(first.view(), true);
-        });
+            String role = turn.path("role").asText();
+            prompt.add(role.equals("tool") ? new ModelProviders.ChatMessage("user", "[tool output]\n" + content)
+                    : new ModelProviders.ChatMessage(role, content));
+        }
+        prompt.add(new ModelProviders.ChatMessage("user", instructions == null ? DEFAULT_INSTRUCTIONS : instructions));
+        return prompt;
+    }
+
+    private Uni<Written> store(String tenant, StoredSession session, String cid, NewSummary summary, int count, boolean estimated,
+                               String key, byte[] hash) {
+        return contexts.tokensThrough(session, summary.throughSeq(), false)
+                .chain(tokensThrough -> contexts.tokensThrough(session, summary.throughSeq(), true)
+                        .map(totalThrough -> new SummaryRows.Sums(tokensThrough, totalThrough)))
+                .chain(sums -> db.inTransaction(conn -> rows.insert(conn, tenant, session.id(), cid, summary, count, estimated, sums, key, hash)
+                .chain(stored -> stored != null
+                        ? events.record(conn, tenant, "summary.created", cid, JsonNodeFactory.instance.objectNode()
+                                .put("continuation_id", cid).put("summary_id", stored.view().id()).put("through_seq", summary.throughSeq()))
+                                .replaceWith(new Written(stored.view(), false))
+                        : rows.findByKey(conn, session.id(), key).map(first -> replayed(first, key, hash)))));
+    }
+
+    private static Written replayed(SummaryRows.Stored first, String key, byte[] hash) {
+        if (first == null || !Arrays.equals(first.requestHash(), hash)) {
+            throw ProblemException.unprocessable("idempotency-key-reused",
+                    "Idempotency-Key " + key + " was already used with a different request body");
+        }
+        return new Written(first.view(), true);
+    }
+
+    private JsonNode tree(String text) {
+        try {
+            return json.readTree(text);
+        } catch (com.fasterxml.jackson.core.JsonProcessingException e) {
+            throw new IllegalStateException("stored JSON does not parse", e);
+        }
     }
 
     /** The session's summaries, newest first, stale ones included (without content). */
@@ -118,8 +201,8 @@ public class SummaryService implements SummaryHook {
     }
 
     @Override
-    public Uni<List<Candidate>> candidates(UUID sessionId, int limit) {
-        return db.run(pool -> rows.live(pool, sessionId, limit));
+    public Uni<Candidate> best(String tenant, String cid, long upto, long total, long budget, boolean withReasoning) {
+        return db.run(pool -> rows.best(pool, tenant, cid, upto, total, budget, withReasoning));
     }
 
     private static UUID summaryId(String id) {

@@ -8,6 +8,7 @@ import static org.hamcrest.Matchers.nullValue;
 
 import dev.exai.store.testing.Api;
 import dev.exai.store.testing.EventStream;
+import dev.exai.store.testing.FakeProviders;
 import dev.exai.store.testing.StoreTestResource;
 import io.quarkus.test.common.QuarkusTestResource;
 import io.quarkus.test.junit.QuarkusTest;
@@ -79,7 +80,12 @@ class SummariesTest {
                 Map.of("through_seq", 0, "content", "zero"), Map.of("through_seq", 1), Map.of("through_seq", 1, "content", " "),
                 Map.of("through_seq", 1, "content", "x", "token_count", -1), Map.of("through_seq", 1, "content", "x", "metadata", "[]"),
                 Map.of("through_seq", 1, "content", "x", "colour", "blue"), List.of(), "text",
-                Map.of("through_seq", 1, "generate", Map.of("provider", "glm", "model", "glm-4.6")))) {
+                Map.of("through_seq", 1, "content", "x", "generate", Map.of("provider", "glm", "model", "glm-4.6")),
+                Map.of("through_seq", 1, "generate", Map.of("provider", "openai", "model", "gpt")),
+                Map.of("through_seq", 1, "generate", Map.of("provider", "glm")),
+                Map.of("through_seq", 1, "generate", Map.of("provider", "glm", "model", "glm-4.6", "max_tokens", 0)),
+                Map.of("through_seq", 1, "generate", Map.of("provider", "glm", "model", "glm-4.6", "window_tokens", 10)),
+                Map.of("through_seq", 1, "generate", Map.of("provider", "glm", "model", "glm-4.6", "temperature", 2)))) {
             alpha().body(body).post("/sessions/" + cid + "/summaries").then().statusCode(400)
                     .contentType("application/problem+json");
         }
@@ -162,6 +168,49 @@ class SummariesTest {
         }
         // the stale one is never served: the child's context read with summaries answers without it
         alpha().get("/sessions/" + child + "/context?max_tokens=30&summaries=true").then().statusCode(200).body("summary", nullValue());
+    }
+
+    @Test
+    void aProviderWritesTheSummaryFromTheHistoryAndAnyOlderSummaryItBuildsOn() {
+        FakeProviders fake = FakeProviders.get();
+        fake.reset();
+        String cid = "sumgen-" + UUID.randomUUID();
+        append(cid, 30, 100);
+        Map<String, Object> glm = Map.of("provider", "glm", "model", "glm-4.6", "max_tokens", 400);
+        // the whole history through 20 fits the default window: 20 turns, the instructions and the system line
+        JsonPath first = alpha().header("Idempotency-Key", "gen-1").body(Map.of("through_seq", 20, "generate", glm))
+                .post("/sessions/" + cid + "/summaries").then().statusCode(201).body("content", equalTo("A summary of 22 messages."))
+                .body("token_count", equalTo(7)).body("token_count_estimated", equalTo(false)).body("model", equalTo("glm-4.6"))
+                .body("metadata.generated.provider", equalTo("glm")).body("metadata.generated.usage.output_tokens", equalTo(7))
+                .body("metadata.generated.built_on", nullValue()).extract().jsonPath();
+        assertThat(fake.lastChat.path("model").asText()).isEqualTo("glm-4.6");
+        assertThat(fake.lastChat.path("max_tokens").asInt()).isEqualTo(400);
+        assertThat(fake.lastChat.path("messages").get(1).path("content").asText()).isEqualTo("message 1");
+        assertThat(fake.lastChat.path("messages").get(20).path("content").asText()).isEqualTo("message 20");
+        // a replay calls no provider
+        int calls = fake.completions.get();
+        alpha().header("Idempotency-Key", "gen-1").body(Map.of("through_seq", 20, "generate", glm))
+                .post("/sessions/" + cid + "/summaries").then().statusCode(201).header("Idempotent-Replayed", "true")
+                .body("id", equalTo(first.getString("id")));
+        assertThat(fake.completions.get()).isEqualTo(calls);
+        // a window of 1,000 tokens holds 9 turns: the summary through 20 stands in for 1..20, then 21..28 (7 + 800 tokens)
+        alpha().body(Map.of("through_seq", 28, "generate", Map.of("provider", "kimi", "model", "kimi-k2", "window_tokens", 1000,
+                        "instructions", "Be brief.")))
+                .post("/sessions/" + cid + "/summaries").then().statusCode(201)
+                .body("metadata.generated.built_on", equalTo(first.getString("id"))).body("metadata.generated.messages", equalTo(8));
+        assertThat(fake.lastChat.path("messages").get(1).path("content").asText())
+                .isEqualTo("Summary of the earlier part of the conversation:\nA summary of 22 messages.");
+        assertThat(fake.lastChat.path("messages").get(2).path("content").asText()).isEqualTo("message 21");
+        assertThat(fake.lastChat.path("messages").get(10).path("content").asText()).isEqualTo("Be brief.");
+        // a provider that keeps failing: 502 problem+json, nothing stored, no event
+        fake.failNext(10, 500);
+        try {
+            alpha().body(Map.of("through_seq", 30, "generate", glm)).post("/sessions/" + cid + "/summaries").then().statusCode(502)
+                    .contentType("application/problem+json");
+        } finally {
+            fake.reset();
+        }
+        alpha().get("/sessions/" + cid + "/summaries").then().body("items.through_seq", equalTo(List.of(28, 20)));
     }
 
     private static String summary(String cid, int through, int tokens) {

@@ -16,7 +16,9 @@ import java.util.regex.Pattern;
  * Kimi and GLM file APIs as the service sees them, on a loopback port: {@code POST /<provider>/files} must be
  * multipart with a {@code file} part (with a filename) and {@code purpose=file-extract} and the provider's
  * Bearer key; it answers the OpenAI-style file object. {@code GET /<provider>/files/{id}/content} answers
- * {@code {"content": ...}}. Tests can make the next calls fail with a status, hang, or count what arrived.
+ * {@code {"content": ...}}. {@code POST /<provider>/chat/completions} takes an OpenAI-style chat request (model,
+ * messages of role and content) and answers a chat completion ("A summary of N messages.", N the messages it was sent)
+ * with its usage (prompt tokens: a quarter of the characters sent; completion tokens: 7). Tests can make the next calls fail with a status, hang, or count what arrived.
  */
 public final class FakeProviders {
 
@@ -32,6 +34,9 @@ public final class FakeProviders {
     public final AtomicInteger uploadsStarted = new AtomicInteger();
     public final AtomicInteger contentFetches = new AtomicInteger();
     public final AtomicInteger badRequests = new AtomicInteger();
+    public final AtomicInteger completions = new AtomicInteger();
+    /** The body of the last chat completion request. */
+    public volatile com.fasterxml.jackson.databind.JsonNode lastChat;
     private final AtomicInteger failuresLeft = new AtomicInteger();
     private volatile int failureStatus = 500;
     private volatile boolean hang;
@@ -43,6 +48,8 @@ public final class FakeProviders {
         server.setExecutor(Executors.newCachedThreadPool());
         server.createContext("/kimi/files", exchange -> handle(exchange, KIMI_KEY));
         server.createContext("/glm/files", exchange -> handle(exchange, GLM_KEY));
+        server.createContext("/kimi/chat/completions", exchange -> handle(exchange, KIMI_KEY));
+        server.createContext("/glm/chat/completions", exchange -> handle(exchange, GLM_KEY));
         server.start();
     }
 
@@ -87,6 +94,8 @@ public final class FakeProviders {
         uploadsStarted.set(0);
         contentFetches.set(0);
         badRequests.set(0);
+        completions.set(0);
+        lastChat = null;
         failuresLeft.set(0);
         hang = false;
     }
@@ -113,7 +122,9 @@ public final class FakeProviders {
                 return;
             }
             String path = exchange.getRequestURI().getPath();
-            if (exchange.getRequestMethod().equals("POST") && path.endsWith("/files")) {
+            if (exchange.getRequestMethod().equals("POST") && path.endsWith("/chat/completions")) {
+                complete(exchange);
+            } else if (exchange.getRequestMethod().equals("POST") && path.endsWith("/files")) {
                 upload(exchange);
             } else if (exchange.getRequestMethod().equals("GET") && path.endsWith("/content")) {
                 String id = path.substring(path.indexOf("/files/") + 7, path.length() - "/content".length());
@@ -129,6 +140,40 @@ public final class FakeProviders {
                 send(exchange, 404, "{}");
             }
         }
+    }
+
+    private void complete(HttpExchange exchange) throws IOException {
+        com.fasterxml.jackson.databind.ObjectMapper mapper = new com.fasterxml.jackson.databind.ObjectMapper();
+        com.fasterxml.jackson.databind.JsonNode request;
+        try {
+            request = mapper.readTree(exchange.getRequestBody());
+        } catch (IOException e) {
+            request = null;
+        }
+        String type = exchange.getRequestHeaders().getFirst("Content-Type");
+        if (request == null || type == null || !type.startsWith("application/json") || !request.path("model").isTextual()
+                || !request.path("messages").isArray() || request.path("messages").isEmpty()) {
+            badRequests.incrementAndGet();
+            send(exchange, 400, "{\"error\":{\"message\":\"expected model and messages\"}}");
+            return;
+        }
+        int promptChars = 0;
+        for (com.fasterxml.jackson.databind.JsonNode m : request.get("messages")) {
+            if (!m.path("role").isTextual() || !m.path("content").isTextual()) {
+                badRequests.incrementAndGet();
+                send(exchange, 400, "{\"error\":{\"message\":\"each message needs role and content\"}}");
+                return;
+            }
+            promptChars += m.get("content").asText().length();
+        }
+        lastChat = request;
+        completions.incrementAndGet();
+        com.fasterxml.jackson.databind.node.ObjectNode answer = mapper.createObjectNode().put("id", "chatcmpl-" + System.nanoTime())
+                .put("object", "chat.completion").put("created", System.currentTimeMillis() / 1000).put("model", request.get("model").asText());
+        answer.putArray("choices").addObject().put("index", 0).put("finish_reason", "stop")
+                .putObject("message").put("role", "assistant").put("content", "A summary of " + request.get("messages").size() + " messages.");
+        answer.putObject("usage").put("prompt_tokens", promptChars / 4).put("completion_tokens", 7).put("total_tokens", promptChars / 4 + 7);
+        send(exchange, 200, answer.toString());
     }
 
     private void upload(HttpExchange exchange) throws IOException {
