@@ -48,6 +48,10 @@ class AsyncExaiStore:
         """Store a summary of the history through ``through_seq`` (see ``ExaiStore.add_summary``)."""
         return await self._run(self.sync.add_summary, continuation_id, through_seq, content, **fields)
 
+    async def summarize(self, continuation_id: str, through_seq: int, provider: str, model: str, **options: Any) -> dict:
+        """Have the store write a summary with a provider's model (see ``ExaiStore.summarize``)."""
+        return await self._run(self.sync.summarize, continuation_id, through_seq, provider, model, **options)
+
     async def list_summaries(self, continuation_id: str, **paging: Any) -> dict:
         return await self._run(self.sync.list_summaries, continuation_id, **paging)
 

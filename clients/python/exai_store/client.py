@@ -88,6 +88,17 @@ class ExaiStore:
         return self._call("POST", f"/sessions/{_quote(continuation_id)}/summaries", body=body,
                           idempotency_key=idempotency_key or str(uuid.uuid4()))
 
+    def summarize(self, continuation_id: str, through_seq: int, provider: str, model: str, max_tokens: int | None = None,
+                  instructions: str | None = None, window_tokens: int | None = None, metadata: dict | None = None,
+                  idempotency_key: str | None = None) -> dict:
+        """Have the store write the summary of the history through ``through_seq`` with a provider's model (``"kimi"``
+        or ``"glm"``), from the turns that fit ``window_tokens`` and an older summary for the rest; answers it."""
+        generate = _compact({"provider": provider, "model": model, "max_tokens": max_tokens, "instructions": instructions,
+                             "window_tokens": window_tokens})
+        return self._call("POST", f"/sessions/{_quote(continuation_id)}/summaries",
+                          body=_compact({"through_seq": through_seq, "generate": generate, "metadata": metadata}),
+                          idempotency_key=idempotency_key or str(uuid.uuid4()))
+
     def list_summaries(self, continuation_id: str, limit: int = 50, cursor: str | None = None) -> dict:
         """One page of the session's summaries, newest first (stale ones with ``stale: True`` and no content)."""
         return self._call("GET", f"/sessions/{_quote(continuation_id)}/summaries",

@@ -6,7 +6,7 @@ import unittest
 import uuid
 
 import exai_store
-from exai_store import ExaiStore, NotFound, TooLarge, Unauthorized
+from exai_store import ExaiStore, NotFound, ProviderFailed, TooLarge, Unauthorized
 
 
 class ClientTest(unittest.TestCase):
@@ -41,6 +41,10 @@ class ClientTest(unittest.TestCase):
         self.store.delete_summary(self.cid, summary["id"])
         with self.assertRaises(NotFound):
             self.store.get_summary(self.cid, summary["id"])
+        # the store asked to write one with a provider it has no key for: 502, nothing stored
+        with self.assertRaises(ProviderFailed):
+            self.store.summarize(self.cid, 20, "glm", "glm-4.6")
+        self.assertEqual(self.store.list_summaries(self.cid)["items"], [])
 
     def test_context_fork_and_turn_attribution(self):
         self.store.create_session(self.cid)

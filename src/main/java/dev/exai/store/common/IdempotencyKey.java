@@ -9,6 +9,12 @@ public final class IdempotencyKey {
     private IdempotencyKey() {
     }
 
+    /** The 422 for a key already used with another request body. */
+    public static ProblemException reused(String key) {
+        return ProblemException.unprocessable("idempotency-key-reused",
+                HEADER + " " + key + " was already used with a different request body");
+    }
+
     /** The header's value, checked; null when it was not sent. */
     public static String checked(String value) {
         if (value != null && (value.isEmpty() || value.length() > MAX_LENGTH)) {

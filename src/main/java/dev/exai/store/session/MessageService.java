@@ -5,6 +5,7 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.exai.store.common.Cursors;
 import dev.exai.store.common.Database;
 import dev.exai.store.common.Page;
+import dev.exai.store.common.IdempotencyKey;
 import dev.exai.store.common.ProblemException;
 import dev.exai.store.common.StoreConfig;
 import dev.exai.store.common.Tokens;
@@ -194,17 +195,11 @@ public class MessageService {
                 return Uni.createFrom().nullItem();
             }
             if (!MessageDigest.isEqual(used.requestHash(), requestHash)) {
-                return Uni.createFrom().failure(keyReused(key));
+                return Uni.createFrom().failure(IdempotencyKey.reused(key));
             }
             return rows.range(conn, used.session().id(), used.firstSeq(), used.lastSeq())
                     .map(stored -> new MessageRows.Appended(used.session(), stored, true));
         });
-    }
-
-    /** The 422 for an Idempotency-Key already used with another body. */
-    static ProblemException keyReused(String key) {
-        return ProblemException.unprocessable("idempotency-key-reused",
-                "Idempotency-Key " + key + " was already used with a different request body");
     }
 
     /**

@@ -1,6 +1,7 @@
 package dev.exai.store.session;
 
 import dev.exai.store.common.Database;
+import dev.exai.store.common.IdempotencyKey;
 import dev.exai.store.common.ProblemException;
 import dev.exai.store.security.Principal;
 import io.smallrye.mutiny.Multi;
@@ -110,7 +111,7 @@ public class TransferService {
     private Uni<Imported> replayImport(SqlConnection conn, String tenant, String key, byte[] requestHash) {
         return rows.usedImportKey(conn, tenant, key).chain(used -> {
             if (!MessageDigest.isEqual(used.requestHash(), requestHash)) {
-                return Uni.createFrom().failure(MessageService.keyReused(key));
+                return Uni.createFrom().failure(IdempotencyKey.reused(key));
             }
             return sessionRows.find(conn, tenant, used.continuationId())
                     .onItem().ifNull().failWith(() -> ProblemException.notFound("session " + used.continuationId()

@@ -4,6 +4,7 @@ import com.fasterxml.jackson.databind.node.JsonNodeFactory;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.exai.store.common.Cursors;
 import dev.exai.store.common.Database;
+import dev.exai.store.common.IdempotencyKey;
 import dev.exai.store.common.Page;
 import dev.exai.store.common.ProblemException;
 import dev.exai.store.common.Times;
@@ -144,8 +145,7 @@ public class SummaryService implements SummaryHook {
 
     private static Written replayed(SummaryRows.Stored first, String key, byte[] hash) {
         if (first == null || !Arrays.equals(first.requestHash(), hash)) {
-            throw ProblemException.unprocessable("idempotency-key-reused",
-                    "Idempotency-Key " + key + " was already used with a different request body");
+            throw IdempotencyKey.reused(key);
         }
         return new Written(first.view(), true);
     }
