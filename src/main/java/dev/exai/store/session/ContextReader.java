@@ -157,8 +157,9 @@ public class ContextReader {
     /**
      * The context read with summaries allowed: the plain answer when the session's own messages all fit; else the live
      * summary with the highest {@code through_seq} whose tokens plus those of every message after it fit the budget
-     * (one query: summaries keep the running token sum through their last message), followed by those messages, which
-     * are the newest of the plain read's and are taken from it; the plain answer when no summary fits.
+     * (one query: summaries keep the running token sum through their last message), followed by those messages; the
+     * plain answer when no summary fits. With the session in Redis, a first call there answers its token total alone,
+     * so that with a summary only the turns after it are read.
      */
     public Uni<Context> readWithSummaries(Principal caller, String cid, long budget, boolean chain, boolean withReasoning) {
         return readWithSummaries(caller, cid, 0, budget, chain, withReasoning);
@@ -170,6 +171,25 @@ public class ContextReader {
      */
     public Uni<Context> readWithSummaries(Principal caller, String cid, long upto, long budget, boolean chain, boolean withReasoning) {
         String tenant = caller.tenant();
+        // with the session in Redis, its token total comes first, alone: when a summary fits, only the turns after it are read
+        Uni<SessionCache.CachedContext> totals = withReasoning ? Uni.createFrom().nullItem() : cache.context(tenant, cid, 0, upto, false);
+        return totals.chain(cached -> {
+            if (cached == null) {
+                return sliceThenSummary(caller, cid, upto, budget, chain, withReasoning);
+            }
+            long total = cached.tokensThrough();
+            if (total <= budget) {
+                return read(caller, cid, upto, budget, chain, withReasoning);
+            }
+            return summaries.best(tenant, cid, upto, total, budget, withReasoning).chain(best -> best == null
+                    ? read(caller, cid, upto, budget, chain, withReasoning)
+                    : withSummary(tenant, cid, null, upto, best, chain, withReasoning));
+        });
+    }
+
+    /** Without the session in Redis: the plain slice, whose read gives the total, then the summary if one fits. */
+    private Uni<Context> sliceThenSummary(Principal caller, String cid, long upto, long budget, boolean chain, boolean withReasoning) {
+        String tenant = caller.tenant();
         List<Slice> slices = new ArrayList<>();
         return slice(tenant, cid, upto, budget, true, chain, withReasoning, slices).chain(() -> {
             Slice newest = slices.get(0);
@@ -178,7 +198,7 @@ public class ContextReader {
             }
             return summaries.best(tenant, cid, upto, newest.through(), budget, withReasoning).chain(best -> best == null
                     ? answer(tenant, slices, budget, chain, withReasoning)
-                    : withSummary(tenant, cid, newest, best, chain, withReasoning));
+                    : withSummary(tenant, cid, newest, upto, best, chain, withReasoning));
         });
     }
 
@@ -187,16 +207,19 @@ public class ContextReader {
         return messageRows.tokensThrough(session.id(), seq, withReasoning);
     }
 
-    /** The summary, then exactly the session's messages after its {@code through_seq}: the newest of the slice read. */
-    private Uni<Context> withSummary(String tenant, String cid, Slice newest, SummaryHook.Candidate summary, boolean chain,
+    /**
+     * The summary, then exactly the session's messages after its {@code through_seq}: the newest of a slice already
+     * read ({@code read}, when it holds them all), else a slice of just their tokens.
+     */
+    private Uni<Context> withSummary(String tenant, String cid, Slice read, long upto, SummaryHook.Candidate summary, boolean chain,
                                      boolean withReasoning) {
         long through = summary.throughSeq();
         Uni<Slice> after;
-        if (through + 1 >= newest.first()) {
-            after = Uni.createFrom().item(newest);
-        } else { // messages of no tokens just before the slice: read exactly those after the summary
+        if (read != null && through + 1 >= read.first()) {
+            after = Uni.createFrom().item(read);
+        } else {
             List<Slice> again = new ArrayList<>();
-            after = slice(tenant, cid, newest.upto(), summary.tokensAfter(), true, false, withReasoning, again).map(v -> again.get(0));
+            after = slice(tenant, cid, upto, summary.tokensAfter(), true, false, withReasoning, again).map(v -> again.get(0));
         }
         return after.chain(slice -> {
             int skip = (int) Math.min(slice.messages().size(), Math.max(0, through + 1 - slice.first()));
