@@ -152,12 +152,13 @@ public class SessionResource {
     @Produces(SessionTransfer.JSON_LINES)
     @Operation(summary = "Export a session as JSON lines",
             description = "Line 1: {\"exai_store_export\": 1, \"session\": {...}}; then one message per line as the API shows it, "
+                    + "then one line per live summary ({\"kind\": \"summary\", ...}), "
                     + "in seq order, as of the start of the export. Streamed: memory stays flat for any length. "
                     + "Accept: text/markdown gives a readable transcript instead.")
     @APIResponse(responseCode = "200", description = "The session as JSON lines, streamed",
             content = @Content(mediaType = SessionTransfer.JSON_LINES, schema = @Schema(type = SchemaType.STRING)))
     public Multi<Buffer> export(@Context ContainerRequestContext request, @PathParam("cid") String cid) {
-        return exported(request, cid, ".jsonl", transfer::header, transfer::line);
+        return exported(request, cid, ".jsonl", transfer::header, transfer::line, true);
     }
 
     @GET
@@ -167,16 +168,17 @@ public class SessionResource {
     @APIResponse(responseCode = "200", description = "The session as a Markdown transcript, streamed",
             content = @Content(mediaType = SessionTransfer.MARKDOWN, schema = @Schema(type = SchemaType.STRING)))
     public Multi<Buffer> exportMarkdown(@Context ContainerRequestContext request, @PathParam("cid") String cid) {
-        return exported(request, cid, ".md", transfer::markdownHeader, transfer::markdown);
+        return exported(request, cid, ".md", transfer::markdownHeader, transfer::markdown, false);
     }
 
     private Multi<Buffer> exported(ContainerRequestContext request, String cid, String extension, Function<Session, String> header,
-                                   Function<Message, String> line) {
+                                   Function<Message, String> line, boolean withSummaries) {
         String id = ContinuationIds.checked(cid);
         return RestMulti.fromUniResponse(transfers.exportable(Principal.of(request), id),
                 session -> Multi.createBy().concatenating().streams(
                         Multi.createFrom().item(Buffer.buffer(header.apply(session.view()))),
-                        transfers.exportMessages(session).map(m -> Buffer.buffer(line.apply(m)))),
+                        transfers.exportMessages(session).map(m -> Buffer.buffer(line.apply(m))),
+                        withSummaries ? transfers.exportSummaries(session).map(Buffer::buffer) : Multi.createFrom().empty()),
                 session -> Map.of("Content-Disposition", List.of("attachment; filename=\"" + id + extension + "\"")));
     }
 

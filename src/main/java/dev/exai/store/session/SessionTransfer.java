@@ -14,7 +14,8 @@ import java.util.List;
 
 /**
  * The export format, both ways. JSON lines: first {@code {"exai_store_export": 1, "session": {...}}}, then one message
- * per line exactly as the API shows it. Markdown: a transcript for people. An import takes the JSON lines back.
+ * per line exactly as the API shows it, then one line per live summary ({@code "kind": "summary"}). Markdown: a
+ * transcript for people. An import takes the JSON lines back.
  */
 @ApplicationScoped
 public class SessionTransfer {
@@ -70,8 +71,8 @@ public class SessionTransfer {
         return out.append(m.content()).append("\n\n").toString();
     }
 
-    /** A parsed import: the session to create and its messages in order. */
-    record Parsed(SessionInput session, List<ImportedMessage> messages) {
+    /** A parsed import: the session to create, its messages in order, and its summary lines (checked when stored). */
+    record Parsed(SessionInput session, List<ImportedMessage> messages, List<SummaryHook.ImportLine> summaries) {
     }
 
     /** One message line of an import, with what an append would not take: its time, count flag and redaction. */
@@ -104,14 +105,23 @@ public class SessionTransfer {
             throw ProblemException.badRequest("line 1: " + e.getMessage());
         }
         List<ImportedMessage> messages = new ArrayList<>(count - 1);
+        List<SummaryHook.ImportLine> summaries = new ArrayList<>();
         for (int i = 1; i < count; i++) {
             int lineNo = i + 1;
             JsonNode node = read(lines[i], lineNo);
             String name = "line " + lineNo;
+            if (node.path("kind").asText("").equals("summary")) {
+                summaries.add(new SummaryHook.ImportLine(lineNo, node));
+                continue;
+            }
+            if (!summaries.isEmpty()) {
+                throw ProblemException.badRequest(name + ": a message after the summaries; summary lines come last");
+            }
             NewMessage message = requests.message(node, name);
             JsonNode seq = node.get("seq");
-            if (seq != null && !seq.isNull() && (!seq.canConvertToLong() || seq.asLong() != i)) {
-                throw ProblemException.badRequest(name + ": seq is " + seq + " where " + i + " was expected; seqs run 1, 2, 3, ... without gaps");
+            long expected = messages.size() + 1;
+            if (seq != null && !seq.isNull() && (!seq.canConvertToLong() || seq.asLong() != expected)) {
+                throw ProblemException.badRequest(name + ": seq is " + seq + " where " + expected + " was expected; seqs run 1, 2, 3, ... without gaps");
             }
             JsonNode created = node.get("created_at");
             OffsetDateTime createdAt = created == null || created.isNull() ? null : Times.parse(name + ".created_at", created.asText());
@@ -122,7 +132,7 @@ public class SessionTransfer {
         if (input.maxMessages() != null && messages.size() > input.maxMessages()) {
             throw ProblemException.badRequest("line 1: max_messages is " + input.maxMessages() + " but the import has " + messages.size());
         }
-        return new Parsed(input, messages);
+        return new Parsed(input, messages, summaries);
     }
 
     private JsonNode read(String line, int lineNo) {

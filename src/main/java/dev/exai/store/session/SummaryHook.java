@@ -1,5 +1,6 @@
 package dev.exai.store.session;
 
+import com.fasterxml.jackson.databind.JsonNode;
 import io.smallrye.mutiny.Uni;
 import io.vertx.mutiny.sqlclient.SqlClient;
 import java.util.List;
@@ -8,7 +9,7 @@ import java.util.UUID;
 /**
  * What the session room asks of the summary room, which implements it, so that this room never imports that one:
  * inside a redaction's transaction, make stale every summary that covers the redacted message; for a context read,
- * the live summaries that could stand in for a session's older turns.
+ * the live summaries that could stand in for a session's older turns; the summary lines of an export and an import.
  */
 public interface SummaryHook {
 
@@ -31,4 +32,18 @@ public interface SummaryHook {
      * last message; null when none does. One query, whatever the length of the history.
      */
     Uni<Candidate> best(String tenant, String cid, long upto, long total, long budget, boolean withReasoning);
+
+    /** The lines an export ends with: the session's live summaries, oldest first, each a JSON object with "kind": "summary". */
+    Uni<List<String>> exportLines(UUID sessionId);
+
+    /** A summary line of an import, and its 1-based line number. */
+    record ImportLine(int line, JsonNode json) {
+    }
+
+    /**
+     * In the import's transaction: stores its summaries; {@code tokensThrough[k]} and {@code totalThrough[k]} are the
+     * new session's running token sums through message k. A bad line is a 400 naming it (and rolls the import back).
+     */
+    Uni<Void> restore(SqlClient sql, String tenant, UUID sessionId, String cid, List<ImportLine> lines, long[] tokensThrough,
+                      long[] totalThrough);
 }

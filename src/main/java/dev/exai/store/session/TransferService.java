@@ -29,15 +29,22 @@ public class TransferService {
     private final SessionService sessions;
     private final MessageService messages;
     private final SessionCache cache;
+    private final SummaryHook summaries;
 
     public TransferService(Database db, TransferRows rows, SessionRows sessionRows, SessionService sessions, MessageService messages,
-                           SessionCache cache) {
+                           SessionCache cache, SummaryHook summaries) {
         this.db = db;
         this.rows = rows;
         this.sessionRows = sessionRows;
         this.sessions = sessions;
         this.messages = messages;
         this.cache = cache;
+        this.summaries = summaries;
+    }
+
+    /** The lines an export ends with: the session's live summaries. */
+    public Multi<String> exportSummaries(StoredSession session) {
+        return summaries.exportLines(session.id()).onItem().transformToMulti(lines -> Multi.createFrom().iterable(lines));
     }
 
     /** The live session to export, or a 404. */
@@ -104,7 +111,16 @@ public class TransferService {
                     }
                     long tokensTotal = tokensBefore;
                     long reasoningTotal = totalBefore - tokensBefore;
-                    return written.chain(() -> rows.finishImport(conn, session.id(), all.size(), tokensTotal, reasoningTotal));
+                    long[] tokensThrough = new long[all.size() + 1];
+                    long[] totalThrough = new long[all.size() + 1];
+                    for (int i = 0; i < all.size(); i++) {
+                        tokensThrough[i + 1] = tokensThrough[i] + counts[0][i];
+                        totalThrough[i + 1] = totalThrough[i] + counts[0][i] + counts[1][i];
+                    }
+                    return written.chain(() -> rows.finishImport(conn, session.id(), all.size(), tokensTotal, reasoningTotal))
+                            .call(() -> parsed.summaries().isEmpty() ? Uni.createFrom().voidItem()
+                                    : summaries.restore(conn, tenant, session.id(), parsed.session().continuationId(), parsed.summaries(),
+                                            tokensThrough, totalThrough));
                 });
     }
 

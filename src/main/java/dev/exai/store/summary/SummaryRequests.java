@@ -5,7 +5,11 @@ import dev.exai.store.common.ProblemException;
 import dev.exai.store.common.StoreConfig;
 import dev.exai.store.common.TextInput;
 import jakarta.enterprise.context.ApplicationScoped;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.exai.store.common.Times;
 import java.nio.charset.StandardCharsets;
+import java.time.OffsetDateTime;
+import java.util.List;
 import java.util.Set;
 
 /** Reads and checks a summary's JSON body; every fault is a 400 (413 past the content limit) naming the field. */
@@ -79,6 +83,33 @@ class SummaryRequests {
             throw ProblemException.tooLarge("metadata is larger than " + maxContentBytes + " bytes");
         }
         return metadataJson;
+    }
+
+    /** A summary line of an import, checked against the new session's {@code messageCount}; a bad one is a 400 naming its line. */
+    ImportedSummary imported(dev.exai.store.session.SummaryHook.ImportLine line, long messageCount) {
+        String name = "line " + line.line();
+        JsonNode node = line.json();
+        NewSummary summary;
+        try {
+            ObjectNode fields = ((ObjectNode) node).deepCopy();
+            fields.remove(List.of("kind", "token_count_estimated", "created_at", "id", "stale"));
+            summary = summary(fields);
+        } catch (ProblemException e) {
+            throw ProblemException.badRequest(name + ": " + e.getMessage());
+        }
+        if (summary.generate() != null) {
+            throw ProblemException.badRequest(name + ": an imported summary has content, not generate");
+        }
+        if (summary.throughSeq() > messageCount) {
+            throw ProblemException.badRequest(name + ": through_seq " + summary.throughSeq() + " is past the import's "
+                    + messageCount + " messages");
+        }
+        if (summary.tokenCount() == null) {
+            throw ProblemException.badRequest(name + ": token_count is required in an imported summary");
+        }
+        JsonNode created = node.get("created_at");
+        OffsetDateTime createdAt = created == null || created.isNull() ? null : Times.parse(name + ".created_at", created.asText());
+        return new ImportedSummary(summary, node.path("token_count_estimated").asBoolean(false), createdAt);
     }
 
     private static NewSummary.Generate generate(JsonNode generate) {

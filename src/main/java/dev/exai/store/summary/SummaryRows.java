@@ -43,6 +43,30 @@ class SummaryRows {
                 .map(SummaryRows::first);
     }
 
+    /** An imported summary, in the import's transaction; answers its new id. */
+    Uni<String> insertImported(SqlClient sql, String tenant, UUID sessionId, String cid, ImportedSummary imported, Sums sums) {
+        NewSummary summary = imported.summary();
+        return sql.preparedQuery("INSERT INTO summaries (tenant, session_id, continuation_id, through_seq, content, token_count,"
+                        + " token_count_estimated, model, metadata, tokens_through, total_through, created_at)"
+                        + " VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9::text::jsonb, $10, $11, coalesce($12, now())) RETURNING id")
+                .execute(Tuple.from(Arrays.asList(tenant, sessionId, cid, (int) summary.throughSeq(), summary.content(),
+                        summary.tokenCount(), imported.estimated(), summary.model(), summary.metadata(), sums.tokens(), sums.total(),
+                        imported.createdAt())))
+                .map(rows -> rows.iterator().next().getUUID("id").toString());
+    }
+
+    /** The session's live summaries, oldest first: what an export writes. */
+    Uni<List<SummaryView>> liveOldestFirst(SqlClient sql, UUID sessionId) {
+        return sql.preparedQuery("SELECT " + COLUMNS + ", request_hash FROM summaries WHERE session_id = $1 AND NOT stale"
+                        + " ORDER BY through_seq, created_at")
+                .execute(Tuple.of(sessionId))
+                .map(rows -> {
+                    List<SummaryView> live = new ArrayList<>(rows.size());
+                    rows.forEach(r -> live.add(stored(r).view()));
+                    return live;
+                });
+    }
+
     /** The session's running token sums through the summary's last message: without reasoning, and with it. */
     record Sums(long tokens, long total) {
     }

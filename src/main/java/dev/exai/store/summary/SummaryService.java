@@ -42,6 +42,7 @@ public class SummaryService implements SummaryHook {
 
     private final Database db;
     private final SummaryRows rows;
+    private final SummaryRequests requests;
     private final SessionService sessions;
     private final ContextReader contexts;
     private final ModelProviders providers;
@@ -49,9 +50,10 @@ public class SummaryService implements SummaryHook {
     private final EventOutbox events;
     private final ObjectMapper json;
 
-    public SummaryService(Database db, SummaryRows rows, SessionService sessions, ContextReader contexts, ModelProviders providers,
-                          Tokens tokens, EventOutbox events, ObjectMapper json) {
+    public SummaryService(Database db, SummaryRows rows, SummaryRequests requests, SessionService sessions, ContextReader contexts,
+                          ModelProviders providers, Tokens tokens, EventOutbox events, ObjectMapper json) {
         this.db = db;
+        this.requests = requests;
         this.rows = rows;
         this.sessions = sessions;
         this.contexts = contexts;
@@ -203,6 +205,32 @@ public class SummaryService implements SummaryHook {
     @Override
     public Uni<Candidate> best(String tenant, String cid, long upto, long total, long budget, boolean withReasoning) {
         return db.run(pool -> rows.best(pool, tenant, cid, upto, total, budget, withReasoning));
+    }
+
+    @Override
+    public Uni<List<String>> exportLines(UUID sessionId) {
+        return db.run(pool -> rows.liveOldestFirst(pool, sessionId)).map(live -> live.stream().map(summary -> {
+            ObjectNode line = json.createObjectNode().put("kind", "summary").put("through_seq", summary.throughSeq())
+                    .put("content", summary.content()).put("token_count", summary.tokenCount())
+                    .put("token_count_estimated", summary.tokenCountEstimated()).put("model", summary.model());
+            line.set("metadata", summary.metadata() == null ? null : tree(summary.metadata()));
+            return line.put("created_at", summary.createdAt()).toString();
+        }).toList());
+    }
+
+    @Override
+    public Uni<Void> restore(SqlClient sql, String tenant, UUID sessionId, String cid, List<ImportLine> lines, long[] tokensThrough,
+                             long[] totalThrough) {
+        Uni<Void> stored = Uni.createFrom().voidItem();
+        for (ImportLine line : lines) {
+            ImportedSummary summary = requests.imported(line, tokensThrough.length - 1);
+            SummaryRows.Sums sums = new SummaryRows.Sums(tokensThrough[(int) summary.summary().throughSeq()],
+                    totalThrough[(int) summary.summary().throughSeq()]);
+            stored = stored.chain(() -> rows.insertImported(sql, tenant, sessionId, cid, summary, sums)
+                    .chain(id -> events.record(sql, tenant, "summary.created", cid, JsonNodeFactory.instance.objectNode()
+                            .put("continuation_id", cid).put("summary_id", id).put("through_seq", summary.summary().throughSeq()))));
+        }
+        return stored;
     }
 
     private static UUID summaryId(String id) {

@@ -213,6 +213,36 @@ class SummariesTest {
         alpha().get("/sessions/" + cid + "/summaries").then().body("items.through_seq", equalTo(List.of(28, 20)));
     }
 
+    @Test
+    void anExportCarriesTheLiveSummariesAndAnImportRestoresThem() {
+        String cid = "sumexp-" + UUID.randomUUID();
+        append(cid, 40, 10);
+        String kept = summary(cid, 30, 15);
+        summary(cid, 35, 15);
+        alpha().delete("/sessions/" + cid + "/messages/33").then().statusCode(204); // the one through 35 goes stale
+        String export = alpha().accept("application/x-ndjson").get("/sessions/" + cid + "/export").then().statusCode(200).extract().asString();
+        List<String> lines = export.lines().toList();
+        assertThat(lines).hasSize(1 + 40 + 1);
+        JsonPath line = new JsonPath(lines.get(41));
+        assertThat(line.getString("kind")).isEqualTo("summary");
+        assertThat(line.getInt("through_seq")).isEqualTo(30);
+        assertThat(line.getString("content")).isEqualTo("summary through 30");
+        String copy = "sumimp-" + UUID.randomUUID();
+        alpha().contentType("application/x-ndjson").body(export.getBytes(java.nio.charset.StandardCharsets.UTF_8)).post("/sessions/import?continuation_id=" + copy).then().statusCode(201);
+        String restored = alpha().get("/sessions/" + copy + "/summaries").then().statusCode(200)
+                .body("items.through_seq", equalTo(List.of(30))).body("items[0].content", equalTo("summary through 30"))
+                .extract().path("items[0].id");
+        assertThat(restored).isNotEqualTo(kept);
+        alpha().get("/sessions/" + copy + "/context?max_tokens=115&summaries=true").then().statusCode(200)
+                .body("summary.id", equalTo(restored)).body("messages.seq", equalTo(seqs(31, 40))).body("totals.tokens", equalTo(115));
+        // a bad summary line: 400 naming it, and no session
+        String bad = "sumbad-" + UUID.randomUUID();
+        String badExport = export.replace("\"through_seq\":30", "\"through_seq\":99");
+        alpha().contentType("application/x-ndjson").body(badExport.getBytes(java.nio.charset.StandardCharsets.UTF_8)).post("/sessions/import?continuation_id=" + bad).then().statusCode(400)
+                .body("detail", org.hamcrest.Matchers.containsString("line 42"));
+        alpha().get("/sessions/" + bad).then().statusCode(404);
+    }
+
     private static String summary(String cid, int through, int tokens) {
         return alpha().body(Map.of("through_seq", through, "content", "summary through " + through, "token_count", tokens))
                 .post("/sessions/" + cid + "/summaries").then().statusCode(201).extract().path("id");
