@@ -104,6 +104,11 @@ class NativeSourcesIT {
             "dev.exai.store.summary.SummaryRows$Stored",
             "dev.exai.store.summary.SummaryRows$Staled",
             "dev.exai.store.summary.SummaryRows$Sums",
+            "dev.exai.store.summary.ImportedSummary",
+            "dev.exai.store.summary.NewSummary$Generate",
+            "dev.exai.store.session.SummaryHook$ImportLine",
+            "dev.exai.store.provider.ModelProviders$ChatMessage",
+            "dev.exai.store.provider.ModelProviders$Completion",
             "dev.exai.store.summary.SummaryService$Written",
             "dev.exai.store.file.StoredObject",
             "dev.exai.store.file.IncomingUpload$Received");
