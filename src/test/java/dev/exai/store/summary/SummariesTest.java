@@ -91,6 +91,31 @@ class SummariesTest {
         }
         alpha().body(Map.of("through_seq", 1, "content", "nobody's")).post("/sessions/none-" + UUID.randomUUID() + "/summaries")
                 .then().statusCode(404);
+        // the rest of each field's class, as raw JSON: NUL, lone surrogates, wrong types, huge and fractional numbers
+        for (String raw : List.of("{\"through_seq\":1,\"content\":\"a\\u0000b\"}", "{\"through_seq\":1,\"content\":\"a\\ud800b\"}",
+                "{\"through_seq\":1,\"content\":\"x\",\"model\":\"m\\udc00\"}", "{\"through_seq\":\"1\",\"content\":\"x\"}",
+                "{\"through_seq\":1.5,\"content\":\"x\"}", "{\"through_seq\":-1,\"content\":\"x\"}",
+                "{\"through_seq\":99999999999,\"content\":\"x\"}", "{\"through_seq\":1,\"content\":7}",
+                "{\"through_seq\":1,\"content\":\"x\",\"token_count\":99999999999}", "{\"through_seq\":1,\"content\":\"x\",\"model\":5}",
+                "{\"through_seq\":1,\"content\":\"x\",\"model\":\"" + "m".repeat(257) + "\"}",
+                "{\"through_seq\":1,\"generate\":\"glm\"}", "{\"through_seq\":1,\"generate\":{\"provider\":\"glm\",\"model\":\"\"}}",
+                "{\"through_seq\":1,\"generate\":{\"provider\":\"glm\",\"model\":\"g\",\"instructions\":\"\"}}",
+                "{\"through_seq\":1,\"generate\":{\"provider\":\"glm\",\"model\":\"g\",\"instructions\":\"" + "i".repeat(16_385) + "\"}}",
+                "{\"through_seq\":1,\"generate\":{\"provider\":\"glm\",\"model\":\"g\",\"window_tokens\":99999999999}}",
+                "{\"through_seq\":1,\"generate\":{\"provider\":\"glm\",\"model\":\"g\",\"max_tokens\":\"10\"}}", "{", "")) {
+            alpha().contentType("application/json").body(raw.getBytes(java.nio.charset.StandardCharsets.UTF_8))
+                    .post("/sessions/" + cid + "/summaries").then().statusCode(400).contentType("application/problem+json");
+        }
+        // content over the limit: 413
+        alpha().body(Map.of("through_seq", 1, "content", "x".repeat(1_048_577))).post("/sessions/" + cid + "/summaries")
+                .then().statusCode(413).contentType("application/problem+json");
+        // another tenant's session, a summary id that is not one, paging out of range
+        beta().body(Map.of("through_seq", 1, "content", "not yours")).post("/sessions/" + cid + "/summaries").then().statusCode(404);
+        alpha().get("/sessions/" + cid + "/summaries/not-a-uuid").then().statusCode(404);
+        alpha().get("/sessions/" + cid + "/summaries/" + UUID.randomUUID()).then().statusCode(404);
+        for (String query : List.of("limit=0", "limit=201", "limit=-1", "cursor=!!!", "cursor=" + java.util.Base64.getUrlEncoder().encodeToString("x".getBytes()))) {
+            alpha().urlEncodingEnabled(false).get("/sessions/" + cid + "/summaries?" + query).then().statusCode(400);
+        }
         alpha().get("/sessions/" + cid + "/summaries").then().statusCode(200).body("items", org.hamcrest.Matchers.empty());
     }
 
