@@ -79,9 +79,7 @@ public class SummaryService implements SummaryHook {
                         + " (it has " + session.view().messageCount() + ")");
             }
             if (summary.generate() == null) {
-                Uni<Integer> counted = summary.tokenCount() != null ? Uni.createFrom().item(summary.tokenCount())
-                        : tokens.countSafely(summary.content());
-                return counted.chain(count -> store(caller.tenant(), session, cid, summary, count, summary.tokenCount() == null, key, hash));
+                return store(caller.tenant(), session, cid, summary, key, hash);
             }
             Uni<Written> earlier = key == null ? Uni.createFrom().nullItem()
                     : db.run(pool -> rows.findByKey(pool, session.id(), key)).map(first -> first == null ? null : replayed(first, key, hash));
@@ -104,9 +102,7 @@ public class SummaryService implements SummaryHook {
                         generated.putObject("usage").put("input_tokens", answer.inputTokens()).put("output_tokens", answer.outputTokens());
                         NewSummary written = new NewSummary(summary.throughSeq(), answer.content(), answer.outputTokens(), asked.model(),
                                 metadata.toString(), null);
-                        Uni<Integer> counted = answer.outputTokens() != null ? Uni.createFrom().item(answer.outputTokens())
-                                : tokens.countSafely(answer.content());
-                        return counted.chain(count -> store(caller.tenant(), session, cid, written, count, answer.outputTokens() == null, key, hash));
+                        return store(caller.tenant(), session, cid, written, key, hash);
                     });
                 });
     }
@@ -132,9 +128,11 @@ public class SummaryService implements SummaryHook {
         return prompt;
     }
 
-    private Uni<Written> store(String tenant, StoredSession session, String cid, NewSummary summary, int count, boolean estimated,
-                               String key, byte[] hash) {
-        return contexts.tokensThrough(session, summary.throughSeq(), false)
+    /** Stores the summary (its tokens counted when it came without a count) and its event, in one transaction. */
+    private Uni<Written> store(String tenant, StoredSession session, String cid, NewSummary summary, String key, byte[] hash) {
+        boolean estimated = summary.tokenCount() == null;
+        Uni<Integer> counted = estimated ? tokens.countSafely(summary.content()) : Uni.createFrom().item(summary.tokenCount());
+        return counted.chain(count -> contexts.tokensThrough(session, summary.throughSeq(), false)
                 .chain(tokensThrough -> contexts.tokensThrough(session, summary.throughSeq(), true)
                         .map(totalThrough -> new SummaryRows.Sums(tokensThrough, totalThrough)))
                 .chain(sums -> db.inTransaction(conn -> rows.insert(conn, tenant, session.id(), cid, summary, count, estimated, sums, key, hash)
@@ -142,7 +140,7 @@ public class SummaryService implements SummaryHook {
                         ? events.record(conn, tenant, "summary.created", cid, JsonNodeFactory.instance.objectNode()
                                 .put("continuation_id", cid).put("summary_id", stored.view().id()).put("through_seq", summary.throughSeq()))
                                 .replaceWith(new Written(stored.view(), false))
-                        : rows.findByKey(conn, session.id(), key).map(first -> replayed(first, key, hash)))));
+                        : rows.findByKey(conn, session.id(), key).map(first -> replayed(first, key, hash))))));
     }
 
     private static Written replayed(SummaryRows.Stored first, String key, byte[] hash) {
