@@ -16,6 +16,10 @@ client fields) is kept in ``metadata`` (free-form objects as JSON text, whose ke
 ``get`` rebuilds the same document, byte for byte when it was written compact as pydantic writes it. Turns are appended with an
 ``Idempotency-Key`` made of the thread and the turn's index, so writing the whole document again appends only
 the new turns, and a retry never stores one twice.
+
+``get_context`` answers what the next model call should see, as the same document with fewer turns: the newest
+that fit a token budget (across parent threads), and, with ``summaries=True``, a stored summary in place of the
+older ones (under ``"summary"``, beside ``turns``). It is for building a prompt, not for writing back.
 """
 from __future__ import annotations
 
@@ -67,19 +71,23 @@ class ExaiStoreStorage:
             session = self.store.get_session(thread_id)
         except NotFound:
             return None
-        pal = (session.get("metadata") or {}).get("pal") or {}
-        turns = []
-        for message in self.store.get_messages(thread_id):
-            extra = (message.get("metadata") or {}).get("pal") or {}
-            turns.append({"role": message["role"], "content": message["content"], "timestamp": extra.get("timestamp"),
-                          "files": extra.get("files"), "images": extra.get("images"),
-                          "tool_name": message.get("tool_name"), "model_provider": message.get("provider"),
-                          "model_name": message.get("model"), "model_metadata": _value(extra.get("model_metadata"))})
-        thread = {"thread_id": thread_id, "parent_thread_id": pal.get("parent_thread_id"),
-                  "created_at": pal.get("created_at"), "last_updated_at": pal.get("last_updated_at"),
-                  "tool_name": pal.get("tool_name"), "turns": turns, "initial_context": _value(pal.get("initial_context")),
-                  "session_fingerprint": pal.get("session_fingerprint"),
-                  "client_friendly_name": pal.get("client_friendly_name")}
+        turns = [_turn(message) for message in self.store.get_messages(thread_id)]
+        return json.dumps(_thread(thread_id, session, turns), separators=(",", ":"), ensure_ascii=False)
+
+    def get_context(self, key: str, max_tokens: int, summaries: bool = False) -> str | None:
+        """The thread document with only the turns the next model call should see within ``max_tokens`` (the newest,
+        across the threads it continues, oldest first); with ``summaries``, a stored summary may stand in for the older
+        turns: it is under ``"summary"`` (``id``, ``continuation_id``, ``through_seq``, ``content``, ``token_count``),
+        null when none does. None when the thread is unknown or expired. Not to be written back with ``setex``."""
+        thread_id = _thread_id(key)
+        try:
+            session = self.store.get_session(thread_id)
+            context = self.store.context(thread_id, max_tokens, summaries=summaries)
+        except NotFound:
+            return None
+        thread = _thread(thread_id, session, [_turn(message) for message in context["messages"]])
+        if summaries:
+            thread["summary"] = context["summary"]
         return json.dumps(thread, separators=(",", ":"), ensure_ascii=False)
 
     def _exists(self, thread_id: str) -> bool:
@@ -88,6 +96,24 @@ class ExaiStoreStorage:
             return True
         except NotFound:
             return False
+
+
+def _turn(message: dict) -> dict:
+    """A stored message as the ConversationTurn it was written from."""
+    extra = (message.get("metadata") or {}).get("pal") or {}
+    return {"role": message["role"], "content": message["content"], "timestamp": extra.get("timestamp"),
+            "files": extra.get("files"), "images": extra.get("images"), "tool_name": message.get("tool_name"),
+            "model_provider": message.get("provider"), "model_name": message.get("model"),
+            "model_metadata": _value(extra.get("model_metadata"))}
+
+
+def _thread(thread_id: str, session: dict, turns: list) -> dict:
+    """The ThreadContext of a stored session, with the given turns."""
+    pal = (session.get("metadata") or {}).get("pal") or {}
+    return {"thread_id": thread_id, "parent_thread_id": pal.get("parent_thread_id"),
+            "created_at": pal.get("created_at"), "last_updated_at": pal.get("last_updated_at"),
+            "tool_name": pal.get("tool_name"), "turns": turns, "initial_context": _value(pal.get("initial_context")),
+            "session_fingerprint": pal.get("session_fingerprint"), "client_friendly_name": pal.get("client_friendly_name")}
 
 
 def _text(value: Any) -> str | None:

@@ -58,6 +58,27 @@ class PalStorageTest(unittest.TestCase):
         self.assertEqual(self.store.get_session(child)["parent_continuation_id"], parent)
         self.assertEqual(len(self.store.context(child, 10000)["messages"]), 3)
 
+    def test_the_context_of_a_long_thread_is_its_newest_turns_and_a_summary_for_the_rest(self):
+        thread_id = str(uuid.uuid4())
+        key = f"thread:{thread_id}"
+        turns = [turn(index, "user" if index % 2 else "assistant") for index in range(1, 9)]
+        self.storage.setex(key, 3600, thread_document(thread_id, turns))
+        counts = [m["token_count"] for m in self.store.get_messages(thread_id)]
+        budget = sum(counts[5:])  # exactly the newest three turns
+        summary = self.store.add_summary(thread_id, 6, "They reviewed app.py over six turns.", token_count=counts[5])
+        whole = json.loads(self.storage.get(key))
+        plain = json.loads(self.storage.get_context(key, budget))
+        self.assertEqual(plain["turns"], whole["turns"][5:])
+        self.assertNotIn("summary", plain)
+        self.assertEqual({k: v for k, v in plain.items() if k != "turns"}, {k: v for k, v in whole.items() if k != "turns"})
+        # with summaries: the summary of turns 1..6 and turns 7 and 8
+        summarized = json.loads(self.storage.get_context(key, budget, summaries=True))
+        self.assertEqual(summarized["turns"], whole["turns"][6:])
+        self.assertEqual(summarized["summary"]["id"], summary["id"])
+        self.assertEqual(summarized["summary"]["content"], "They reviewed app.py over six turns.")
+        self.assertIsNone(json.loads(self.storage.get_context(key, sum(counts), summaries=True))["summary"])
+        self.assertIsNone(self.storage.get_context(f"thread:{uuid.uuid4()}", 1000, summaries=True))
+
     def test_other_keys_are_refused(self):
         with self.assertRaises(ValueError):
             self.storage.get("cache:something")

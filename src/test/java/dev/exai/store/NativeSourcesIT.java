@@ -75,7 +75,7 @@ class NativeSourcesIT {
             "dev.exai.store.session.SessionFilters",
             "dev.exai.store.session.SessionInput",
             "dev.exai.store.session.SessionRow",
-            "dev.exai.store.session.SessionRows$ChainLink",
+            "dev.exai.store.session.ChainLink",
             "dev.exai.store.session.SessionService$Created",
             "dev.exai.store.session.SessionService$SessionPatch",
             "dev.exai.store.session.SessionService$StoredCreated",

@@ -65,7 +65,8 @@ public class ApiDocument implements OASFilter {
                     "413", "The file is larger than the provider accepts")),
             Map.entry("FileResource_providerText", Map.of("502", "The provider failed, timed out or is not configured")),
             Map.entry("SummaryResource_write", Map.of("422", "Idempotency-Key reused with another body",
-                    "502", "generate: the provider failed, timed out or is not configured; nothing is stored")));
+                    "502", "generate: the provider failed, timed out or is not configured; nothing is stored")),
+            Map.entry("SummaryResource_delete", Map.of("409", "The summary is a session's this one continues: delete it through that session")));
 
     /** The schema (in META-INF/openapi.yaml) of the JSON body a route reads by hand. */
     private static final Map<String, String> REQUEST_BODIES = Map.ofEntries(

@@ -70,7 +70,7 @@ public class ContextReader {
         String tenant = caller.tenant();
         List<Slice> slices = new ArrayList<>();
         return slice(tenant, cid, upto, budget, true, chain, withReasoning, slices)
-                .chain(() -> answer(tenant, slices, budget, chain, withReasoning));
+                .chain(() -> answer(tenant, slices, budget, chain, withReasoning, null));
     }
 
     /** Reads one session's slice through seq {@code upto} (0: its last), then its parent's while the budget lasts. */
@@ -127,9 +127,11 @@ public class ContextReader {
                 });
     }
 
-    private Uni<Context> answer(String tenant, List<Slice> slices, long budget, boolean chain, boolean withReasoning) {
+    /** The answer from the slices read, newest session first; with a summary, it stands before the oldest slice. */
+    private Uni<Context> answer(String tenant, List<Slice> slices, long budget, boolean chain, boolean withReasoning,
+                                SummaryHook.Candidate summary) {
         List<String> messages = new ArrayList<>();
-        long tokens = 0;
+        long tokens = summary == null ? 0 : summary.tokenCount();
         Long firstSeq = null;
         String firstCid = null;
         for (int i = slices.size() - 1; i >= 0; i--) {
@@ -151,54 +153,72 @@ public class ContextReader {
         Long seq = firstSeq;
         String cid = firstCid;
         return chainMessages.chain(ancestors -> references(tenant, messages).map(refs -> new Context(messages,
-                refs.get("files"), refs.get("images"), total, newest.upto() + ancestors - messages.size(), seq, cid, exceeds, allHit, null)));
+                refs.get("files"), refs.get("images"), total, newest.upto() + ancestors - messages.size(), seq, cid, exceeds, allHit, summary)));
     }
 
     /**
-     * The context read with summaries allowed: the plain answer when the session's own messages all fit; else the live
-     * summary with the highest {@code through_seq} whose tokens plus those of every message after it fit the budget
-     * (one query: summaries keep the running token sum through their last message), followed by those messages; the
-     * plain answer when no summary fits. With the session in Redis, a first call there answers its token total alone,
-     * so that with a summary only the turns after it are read.
+     * The context read with summaries allowed: the plain answer when the whole history fits; else the live summary that
+     * stands in for the most of it (the newest session of the chain that has one whose tokens plus those of every message
+     * after it fit the budget; of its summaries, the one with the highest {@code through_seq}: one query), followed by
+     * those messages; the plain answer when no summary fits. A continuation's history includes its parent's up to the
+     * link, so the parent's summaries through the link serve it too. With the session in Redis and its own messages
+     * over the budget, a first call there answers its token total alone, so that with a summary only the turns after it
+     * are read.
      */
     public Uni<Context> readWithSummaries(Principal caller, String cid, long budget, boolean chain, boolean withReasoning) {
         return readWithSummaries(caller, cid, 0, budget, chain, withReasoning);
     }
 
     /**
-     * The same as of message {@code upto} (0: the newest), with summaries only of earlier messages: what a summary
-     * written by a model is built from.
+     * The same as of message {@code upto} (0: the newest), with the session's own summaries only of earlier messages:
+     * what a summary written by a model is built from.
      */
     public Uni<Context> readWithSummaries(Principal caller, String cid, long upto, long budget, boolean chain, boolean withReasoning) {
         String tenant = caller.tenant();
-        // with the session in Redis, its token total comes first, alone: when a summary fits, only the turns after it are read
         Uni<SessionCache.CachedContext> totals = withReasoning ? Uni.createFrom().nullItem() : cache.context(tenant, cid, 0, upto, false);
         return totals.chain(cached -> {
-            if (cached == null) {
-                return sliceThenSummary(caller, cid, upto, budget, chain, withReasoning);
+            if (cached == null || cached.tokensThrough() <= budget) {
+                return sliceThenSummary(tenant, cid, upto, budget, chain, withReasoning);
             }
-            long total = cached.tokensThrough();
-            if (total <= budget) {
-                return read(caller, cid, upto, budget, chain, withReasoning);
-            }
-            return summaries.best(tenant, cid, upto, total, budget, withReasoning).chain(best -> best == null
+            // the session's own messages do not fit: only its own summaries can serve
+            long last = cached.upto();
+            SummaryHook.Level own = new SummaryHook.Level(cid, upto == 0 ? last : upto - 1, cached.tokensThrough(), budget);
+            return summaries.best(tenant, List.of(own), withReasoning).chain(best -> best == null
                     ? read(caller, cid, upto, budget, chain, withReasoning)
-                    : withSummary(tenant, cid, null, upto, best, chain, withReasoning));
+                    : withSummary(tenant, List.of(), 0, upto, best, budget, chain, withReasoning));
         });
     }
 
-    /** Without the session in Redis: the plain slice, whose read gives the total, then the summary if one fits. */
-    private Uni<Context> sliceThenSummary(Principal caller, String cid, long upto, long budget, boolean chain, boolean withReasoning) {
-        String tenant = caller.tenant();
+    /**
+     * The plain chain walk first, whose slices give each session's token total; when the history does not fit whole, the
+     * summary that fits, looked for in the sessions the walk reached (an older one needs every newer one whole).
+     */
+    private Uni<Context> sliceThenSummary(String tenant, String cid, long upto, long budget, boolean chain, boolean withReasoning) {
         List<Slice> slices = new ArrayList<>();
         return slice(tenant, cid, upto, budget, true, chain, withReasoning, slices).chain(() -> {
-            Slice newest = slices.get(0);
-            if (newest.first() <= 1) {
-                return answer(tenant, slices, budget, chain, withReasoning);
+            Slice oldest = slices.get(slices.size() - 1);
+            boolean parentLeft = chain && oldest.parentCid() != null && oldest.parentSeq() != null && oldest.parentSeq() > 0;
+            if (oldest.first() <= 1 && !parentLeft) {
+                return answer(tenant, slices, budget, chain, withReasoning, null); // the whole history fits
             }
-            return summaries.best(tenant, cid, upto, newest.through(), budget, withReasoning).chain(best -> best == null
-                    ? answer(tenant, slices, budget, chain, withReasoning)
-                    : withSummary(tenant, cid, newest, upto, best, chain, withReasoning));
+            List<SummaryHook.Level> levels = new ArrayList<>(slices.size());
+            long left = budget;
+            for (int i = 0; i < slices.size() && left > 0; i++) {
+                Slice slice = slices.get(i);
+                long maxThrough = i == 0 && upto > 0 ? upto - 1 : slice.upto();
+                levels.add(new SummaryHook.Level(slice.cid(), maxThrough, slice.through(), left));
+                left -= slice.tokens();
+            }
+            return summaries.best(tenant, levels, withReasoning).chain(best -> {
+                if (best == null) {
+                    return answer(tenant, slices, budget, chain, withReasoning, null);
+                }
+                int level = 0;
+                while (!slices.get(level).cid().equals(best.continuationId())) {
+                    level++;
+                }
+                return withSummary(tenant, slices, level, upto, best, budget, chain, withReasoning);
+            });
         });
     }
 
@@ -208,28 +228,30 @@ public class ContextReader {
     }
 
     /**
-     * The summary, then exactly the session's messages after its {@code through_seq}: the newest of a slice already
-     * read ({@code read}, when it holds them all), else a slice of just their tokens.
+     * The answer with the summary of the session at {@code level} of the slices read (newest first): the sessions newer
+     * than it whole, as read, and exactly its messages after the summary's {@code through_seq}, taken from its slice when
+     * that holds them all, else read as a slice of just their tokens.
      */
-    private Uni<Context> withSummary(String tenant, String cid, Slice read, long upto, SummaryHook.Candidate summary, boolean chain,
-                                     boolean withReasoning) {
+    private Uni<Context> withSummary(String tenant, List<Slice> read, int level, long upto, SummaryHook.Candidate summary,
+                                     long budget, boolean chain, boolean withReasoning) {
         long through = summary.throughSeq();
-        Uni<Slice> after;
-        if (read != null && through + 1 >= read.first()) {
-            after = Uni.createFrom().item(read);
+        Uni<Slice> at;
+        if (level < read.size() && through + 1 >= read.get(level).first()) {
+            at = Uni.createFrom().item(read.get(level));
         } else {
+            Slice known = level < read.size() ? read.get(level) : null;
             List<Slice> again = new ArrayList<>();
-            after = slice(tenant, cid, upto, summary.tokensAfter(), true, false, withReasoning, again).map(v -> again.get(0));
+            long last = known == null ? upto : known.upto();
+            at = slice(tenant, summary.continuationId(), last, summary.tokensAfter(), level == 0, false, withReasoning, again)
+                    .map(v -> again.get(0));
         }
-        return after.chain(slice -> {
+        return at.chain(slice -> {
             int skip = (int) Math.min(slice.messages().size(), Math.max(0, through + 1 - slice.first()));
-            List<String> kept = slice.messages().subList(skip, slice.messages().size()).stream()
-                    .map(m -> shown(m, cid, withReasoning)).toList();
-            Uni<Long> ancestors = chain && slice.parentCid() != null && slice.parentSeq() != null && slice.parentSeq() > 0
-                    ? sessionRows.chainLength(tenant, cid) : Uni.createFrom().item(0L);
-            return ancestors.chain(lent -> references(tenant, kept).map(refs -> new Context(kept, refs.get("files"), refs.get("images"),
-                    summary.tokenCount() + summary.tokensAfter(), slice.upto() + lent - kept.size(),
-                    kept.isEmpty() ? null : through + 1, kept.isEmpty() ? null : cid, false, slice.cacheHit(), summary)));
+            Slice after = new Slice(slice.cid(), slice.messages().subList(skip, slice.messages().size()), summary.tokensAfter(),
+                    through + 1, slice.upto(), slice.through(), slice.parentCid(), slice.parentSeq(), slice.cacheHit());
+            List<Slice> kept = new ArrayList<>(read.subList(0, Math.min(level, read.size())));
+            kept.add(after);
+            return answer(tenant, kept, budget, chain, withReasoning, summary);
         });
     }
 

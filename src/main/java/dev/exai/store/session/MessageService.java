@@ -249,12 +249,12 @@ public class MessageService {
                     if (links.isEmpty()) {
                         return Uni.createFrom().failure(ProblemException.notFound("session " + cid));
                     }
-                    long total = links.stream().mapToLong(SessionRows.ChainLink::upto).sum();
+                    long total = links.stream().mapToLong(ChainLink::upto).sum();
                     List<Uni<List<String>>> parts = new ArrayList<>();
                     long start = 0;
                     long from = after;
                     long to = Math.min(total, after + limit);
-                    for (SessionRows.ChainLink link : links) {
+                    for (ChainLink link : links) {
                         long end = start + link.upto();
                         if (end > from && start < to) {
                             long first = Math.max(from, start) - start + 1;

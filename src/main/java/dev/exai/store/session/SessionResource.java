@@ -258,7 +258,8 @@ public class SessionResource {
         if (summary == null) {
             return "null";
         }
-        return "{\"id\":\"" + summary.id() + "\",\"through_seq\":" + summary.throughSeq() + ",\"content\":"
+        return "{\"id\":\"" + summary.id() + "\",\"continuation_id\":" + json.writeValueAsString(summary.continuationId())
+                + ",\"through_seq\":" + summary.throughSeq() + ",\"content\":"
                 + json.writeValueAsString(summary.content()) + ",\"token_count\":" + summary.tokenCount() + "}";
     }
 

@@ -128,10 +128,6 @@ class SessionRows {
                 }));
     }
 
-    /** One session of a chain and how many of its messages (1..upto) the chain's history holds. */
-    record ChainLink(UUID id, String continuationId, long upto) {
-    }
-
 
     /** The continuation_ids of the sessions that continue this one. */
     Uni<List<String>> children(SqlClient sql, UUID id) {

@@ -143,6 +143,19 @@ public class SessionService {
         return rows.find(caller.tenant(), cid).onItem().ifNull().failWith(() -> ProblemException.notFound("session " + cid));
     }
 
+    /**
+     * The chain ending in the live session {@code cid}, root first, each session with how many of its messages the
+     * chain's history holds (the session itself: all of them); 404 without the session.
+     */
+    public Uni<List<ChainLink>> chain(Principal caller, String cid) {
+        return rows.chain(caller.tenant(), cid).map(links -> {
+            if (links.isEmpty()) {
+                throw ProblemException.notFound("session " + cid);
+            }
+            return links;
+        });
+    }
+
     /** The session's JSON as served: from the cache verbatim, or serialized from PostgreSQL's row. */
     public Uni<String> getJson(Principal caller, String cid) {
         return cache.read(caller.tenant(), cid, null, null)

@@ -14,10 +14,19 @@ import java.util.UUID;
 public interface SummaryHook {
 
     /**
-     * A live summary a context read may use: it stands for the session's history through {@code throughSeq}, and
-     * {@code tokensAfter} is what the messages after it, through the read's last one, add.
+     * A live summary a context read may use: it stands for the history of session {@code continuationId} (with what that
+     * session continues) through its message {@code throughSeq}, and {@code tokensAfter} is what that session's messages
+     * after it, through the read's last one of it, add.
      */
-    record Candidate(String id, long throughSeq, String content, long tokenCount, long tokensAfter) {
+    record Candidate(String id, String continuationId, long throughSeq, String content, long tokenCount, long tokensAfter) {
+    }
+
+    /**
+     * One session of the chain a context read walks: its summaries through {@code maxThrough} may serve, {@code total} is
+     * its running token sum through the read's last message of it, and {@code budget} what is left for it once the
+     * newer sessions of the chain are counted whole.
+     */
+    record Level(String continuationId, long maxThrough, long total, long budget) {
     }
 
     /**
@@ -27,11 +36,11 @@ public interface SummaryHook {
     Uni<Void> messageRedacted(SqlClient sql, String tenant, UUID sessionId, long seq, List<UUID> continuations);
 
     /**
-     * The live summary of the session with the highest {@code through_seq} below {@code upto} (0: any) whose tokens
-     * plus those of every message after it fit {@code budget}, given {@code total}, the running sum through the read's
-     * last message; null when none does. One query, whatever the length of the history.
+     * The live summary that stands in for the most history: of the first of {@code levels} (newest session first) that
+     * has one whose tokens plus those of its session's messages after it fit that level's budget, the one with the highest
+     * {@code through_seq}; null when none does. One query, whatever the length of the history.
      */
-    Uni<Candidate> best(String tenant, String cid, long upto, long total, long budget, boolean withReasoning);
+    Uni<Candidate> best(String tenant, List<Level> levels, boolean withReasoning);
 
     /** The lines an export ends with: the session's live summaries, oldest first, each a JSON object with "kind": "summary". */
     Uni<List<String>> exportLines(UUID sessionId);

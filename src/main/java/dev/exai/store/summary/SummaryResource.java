@@ -64,7 +64,8 @@ public class SummaryResource {
 
     @GET
     @Operation(summary = "List a session's summaries", description = "Newest first, cursor-paged; a stale one (a message it "
-            + "covered was redacted) is listed with stale: true and no content.")
+            + "covered was redacted) is listed with stale: true and no content. A session that continues another lists the "
+            + "parent's summaries through the link too, each with its own continuation_id.")
     public Uni<Page<SummaryView>> list(@Context ContainerRequestContext request, @PathParam("cid") String cid,
                                    @QueryParam("limit") @DefaultValue("50")
                                    @Min(value = 1, message = "limit must be between 1 and 200")
@@ -75,14 +76,14 @@ public class SummaryResource {
 
     @GET
     @Path("/{id}")
-    @Operation(summary = "Read a summary")
+    @Operation(summary = "Read a summary", description = "One of the session's, or of a session it continues through the link.")
     public Uni<SummaryView> get(@Context ContainerRequestContext request, @PathParam("cid") String cid, @PathParam("id") String id) {
         return summaries.get(Principal.of(request), ContinuationIds.checked(cid), id);
     }
 
     @DELETE
     @Path("/{id}")
-    @Operation(summary = "Delete a summary")
+    @Operation(summary = "Delete a summary", description = "One of the session's own; a parent's is deleted through the parent (409).")
     @APIResponse(responseCode = "204", description = "Deleted")
     @Produces(MediaType.WILDCARD)
     public Uni<Response> delete(@Context ContainerRequestContext request, @PathParam("cid") String cid, @PathParam("id") String id) {

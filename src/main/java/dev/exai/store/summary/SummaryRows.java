@@ -1,6 +1,7 @@
 package dev.exai.store.summary;
 
 import dev.exai.store.common.Times;
+import dev.exai.store.session.ChainLink;
 import dev.exai.store.session.SummaryHook;
 import io.smallrye.mutiny.Uni;
 import io.vertx.mutiny.sqlclient.Row;
@@ -18,7 +19,7 @@ import java.util.UUID;
 @ApplicationScoped
 class SummaryRows {
 
-    private static final String COLUMNS = "id, through_seq, content, token_count, token_count_estimated, model, metadata::text AS metadata,"
+    private static final String COLUMNS = "id, continuation_id, through_seq, content, token_count, token_count_estimated, model, metadata::text AS metadata,"
             + " created_at, stale";
 
     /** A stored summary with what only the service needs: the request hash of its idempotency key. */
@@ -76,16 +77,22 @@ class SummaryRows {
                 .execute(Tuple.of(sessionId, key)).map(SummaryRows::first);
     }
 
-    Uni<Stored> find(SqlClient sql, UUID sessionId, UUID id) {
-        return sql.preparedQuery("SELECT " + COLUMNS + ", request_hash FROM summaries WHERE session_id = $1 AND id = $2")
-                .execute(Tuple.of(sessionId, id)).map(SummaryRows::first);
+    /** The summary {@code id} of a session of the chain, through the messages the chain holds of that session. */
+    Uni<Stored> find(SqlClient sql, List<ChainLink> chain, UUID id) {
+        return sql.preparedQuery("SELECT " + COLUMNS + ", request_hash FROM summaries s JOIN " + CHAIN
+                        + " ON s.session_id = l.sid AND s.through_seq <= l.upto WHERE s.id = $3")
+                .execute(Tuple.of(ids(chain), uptos(chain), id)).map(SummaryRows::first);
     }
 
-    /** One page, newest first, after the (created_at, id) of the last one read (or from the newest). */
-    Uni<List<Stored>> page(SqlClient sql, UUID sessionId, OffsetDateTime afterAt, UUID afterId, int limit) {
-        return sql.preparedQuery("SELECT " + COLUMNS + ", request_hash FROM summaries WHERE session_id = $1"
-                        + " AND ($2::timestamptz IS NULL OR (created_at, id) < ($2, $3)) ORDER BY created_at DESC, id DESC LIMIT $4")
-                .execute(Tuple.from(Arrays.asList(sessionId, afterAt, afterId, limit)))
+    /**
+     * One page of the chain's summaries (each session's through the messages the chain holds of it), newest first,
+     * after the (created_at, id) of the last one read (or from the newest).
+     */
+    Uni<List<Stored>> page(SqlClient sql, List<ChainLink> chain, OffsetDateTime afterAt, UUID afterId, int limit) {
+        return sql.preparedQuery("SELECT " + COLUMNS + ", request_hash FROM summaries s JOIN " + CHAIN
+                        + " ON s.session_id = l.sid AND s.through_seq <= l.upto"
+                        + " WHERE ($3::timestamptz IS NULL OR (created_at, id) < ($3, $4)) ORDER BY created_at DESC, id DESC LIMIT $5")
+                .execute(Tuple.from(Arrays.asList(ids(chain), uptos(chain), afterAt, afterId, limit)))
                 .map(rows -> {
                     List<Stored> page = new ArrayList<>(rows.size());
                     rows.forEach(r -> page.add(stored(r)));
@@ -110,20 +117,48 @@ class SummaryRows {
                 });
     }
 
-    Uni<SummaryHook.Candidate> best(SqlClient sql, String tenant, String cid, long upto, long total, long budget, boolean withReasoning) {
-        String through = withReasoning ? "total_through" : "tokens_through";
-        return sql.preparedQuery("SELECT id, through_seq, content, token_count, $4 - " + through + " AS after FROM summaries"
-                        + " WHERE tenant = $1 AND continuation_id = $2 AND NOT stale AND ($3 = 0 OR through_seq < $3)"
-                        + " AND token_count + $4 - " + through + " <= $5 ORDER BY through_seq DESC, created_at DESC LIMIT 1")
-                .execute(Tuple.of(tenant, cid, upto, total, budget))
+    /** See {@link SummaryHook#best}: the levels are joined as arrays, the newest session first. */
+    Uni<SummaryHook.Candidate> best(SqlClient sql, String tenant, List<SummaryHook.Level> levels, boolean withReasoning) {
+        String through = withReasoning ? "s.total_through" : "s.tokens_through";
+        int n = levels.size();
+        String[] cids = new String[n];
+        Integer[] maxThrough = new Integer[n];
+        Long[] totals = new Long[n];
+        Long[] budgets = new Long[n];
+        Integer[] places = new Integer[n];
+        for (int i = 0; i < n; i++) {
+            SummaryHook.Level level = levels.get(i);
+            cids[i] = level.continuationId();
+            maxThrough[i] = (int) level.maxThrough();
+            totals[i] = level.total();
+            budgets[i] = level.budget();
+            places[i] = i;
+        }
+        return sql.preparedQuery("SELECT s.id, s.continuation_id, s.through_seq, s.content, s.token_count, l.total - " + through
+                        + " AS after FROM unnest($2::text[], $3::int[], $4::bigint[], $5::bigint[], $6::int[]) AS l(cid, upto, total, budget, place)"
+                        + " JOIN summaries s ON s.tenant = $1 AND s.continuation_id = l.cid AND NOT s.stale AND s.through_seq <= l.upto"
+                        + " AND s.token_count + l.total - " + through + " <= l.budget"
+                        + " ORDER BY l.place, s.through_seq DESC, s.created_at DESC LIMIT 1")
+                .execute(Tuple.from(Arrays.asList(tenant, cids, maxThrough, totals, budgets, places)))
                 .map(rows -> {
                     if (rows.size() == 0) {
                         return null;
                     }
                     Row r = rows.iterator().next();
-                    return new SummaryHook.Candidate(r.getUUID("id").toString(), r.getInteger("through_seq"), r.getString("content"),
-                            r.getInteger("token_count"), r.getLong("after"));
+                    return new SummaryHook.Candidate(r.getUUID("id").toString(), r.getString("continuation_id"), r.getInteger("through_seq"),
+                            r.getString("content"), r.getInteger("token_count"), r.getLong("after"));
                 });
+    }
+
+    /** A chain as a table {@code l(sid, upto)} from the arrays $1 and $2. */
+    private static final String CHAIN = "unnest($1::uuid[], $2::int[]) AS l(sid, upto)";
+
+    private static UUID[] ids(List<ChainLink> chain) {
+        return chain.stream().map(ChainLink::id).toArray(UUID[]::new);
+    }
+
+    private static Integer[] uptos(List<ChainLink> chain) {
+        return chain.stream().map(link -> (int) link.upto()).toArray(Integer[]::new);
     }
 
     private static Stored first(RowSet<Row> rows) {
@@ -133,7 +168,7 @@ class SummaryRows {
     private static Stored stored(Row r) {
         OffsetDateTime at = r.getOffsetDateTime("created_at");
         io.vertx.mutiny.core.buffer.Buffer hash = r.getBuffer("request_hash");
-        return new Stored(new SummaryView(r.getUUID("id").toString(), r.getInteger("through_seq"), r.getString("content"),
+        return new Stored(new SummaryView(r.getUUID("id").toString(), r.getString("continuation_id"), r.getInteger("through_seq"), r.getString("content"),
                 r.getInteger("token_count"), r.getBoolean("token_count_estimated"), r.getString("model"), r.getString("metadata"),
                 Times.format(at), r.getBoolean("stale")), hash == null ? null : hash.getBytes(), at);
     }

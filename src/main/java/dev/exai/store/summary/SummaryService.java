@@ -158,10 +158,13 @@ public class SummaryService implements SummaryHook {
         }
     }
 
-    /** The session's summaries, newest first, stale ones included (without content). */
+    /**
+     * The session's summaries and those of the sessions it continues through the link (its history holds what they
+     * stand for), newest first, stale ones included (without content).
+     */
     public Uni<Page<SummaryView>> list(Principal caller, String cid, int limit, String cursor) {
         List<String> after = cursor == null ? null : Cursors.decode(cursor, 2);
-        return sessions.stored(caller, cid).chain(session -> db.run(pool -> rows.page(pool, session.id(),
+        return sessions.chain(caller, cid).chain(chain -> db.run(pool -> rows.page(pool, chain,
                         after == null ? null : Times.parse("cursor", after.get(0)), after == null ? null : uuid(after.get(1)), limit + 1)))
                 .map(page -> {
                     List<SummaryView> items = page.stream().limit(limit).map(SummaryRows.Stored::view).toList();
@@ -170,22 +173,28 @@ public class SummaryService implements SummaryHook {
                 });
     }
 
+    /** One summary of the session, or of a session it continues that its history covers. */
     public Uni<SummaryView> get(Principal caller, String cid, String id) {
         UUID summaryId = summaryId(id);
-        return sessions.stored(caller, cid).chain(session -> db.run(pool -> rows.find(pool, session.id(), summaryId)))
+        return sessions.chain(caller, cid).chain(chain -> db.run(pool -> rows.find(pool, chain, summaryId)))
                 .onItem().ifNull().failWith(() -> ProblemException.notFound("summary " + id + " of session " + cid))
                 .map(SummaryRows.Stored::view);
     }
 
+    /** Deletes one of the session's own summaries; a parent's, which it only sees, is deleted through the parent (409). */
     public Uni<Void> delete(Principal caller, String cid, String id) {
-        UUID summaryId = summaryId(id);
-        return sessions.stored(caller, cid).chain(session -> db.run(pool -> rows.delete(pool, session.id(), summaryId)))
-                .map(deleted -> {
-                    if (!deleted) {
-                        throw ProblemException.notFound("summary " + id + " of session " + cid);
-                    }
-                    return null;
-                });
+        return get(caller, cid, id).chain(summary -> {
+            if (!summary.continuationId().equals(cid)) {
+                throw ProblemException.conflict("summary " + id + " belongs to session " + summary.continuationId()
+                        + ", which " + cid + " continues: delete it there");
+            }
+            return sessions.stored(caller, cid).chain(session -> db.run(pool -> rows.delete(pool, session.id(), UUID.fromString(id))));
+        }).map(deleted -> {
+            if (!deleted) {
+                throw ProblemException.notFound("summary " + id + " of session " + cid);
+            }
+            return null;
+        });
     }
 
     @Override
@@ -201,8 +210,8 @@ public class SummaryService implements SummaryHook {
     }
 
     @Override
-    public Uni<Candidate> best(String tenant, String cid, long upto, long total, long budget, boolean withReasoning) {
-        return db.run(pool -> rows.best(pool, tenant, cid, upto, total, budget, withReasoning));
+    public Uni<Candidate> best(String tenant, List<Level> levels, boolean withReasoning) {
+        return db.run(pool -> rows.best(pool, tenant, levels, withReasoning));
     }
 
     @Override

@@ -196,6 +196,63 @@ class SummariesTest {
     }
 
     @Test
+    void aForkAndAChainUseTheParentsSummariesThroughTheLinkAsTheirOwn() {
+        String parent = "sumroot-" + UUID.randomUUID();
+        String fork = "sumfork-" + UUID.randomUUID();
+        String grandchild = "sumgrand-" + UUID.randomUUID();
+        append(parent, 100, 10);
+        String at40 = summary(parent, 40, 15);
+        String at60 = summary(parent, 60, 25);
+        String at80 = summary(parent, 80, 20); // past the link: not the fork's
+        alpha().body(Map.of("continuation_id", fork, "at_seq", 70)).post("/sessions/" + parent + "/fork").then().statusCode(201);
+        append(fork, 20, 10); // the fork's history: the parent's 1..70 (700 tokens), then its own 200
+
+        // listed as the fork's own, with the session each belongs to; one past the link is not the fork's
+        alpha().get("/sessions/" + fork + "/summaries").then().statusCode(200)
+                .body("items.id", equalTo(List.of(at60, at40))).body("items.continuation_id", equalTo(List.of(parent, parent)));
+        alpha().get("/sessions/" + fork + "/summaries/" + at60).then().statusCode(200).body("continuation_id", equalTo(parent));
+        alpha().get("/sessions/" + fork + "/summaries/" + at80).then().statusCode(404);
+        alpha().delete("/sessions/" + fork + "/summaries/" + at40).then().statusCode(409).contentType("application/problem+json");
+
+        String path = "/sessions/" + fork + "/context?summaries=true&max_tokens=";
+        // 500: the fork's 200 whole, 300 left for the parent; 60's 25 + the parent's 61..70 (100) fit, 40's 15 + 300 do not
+        alpha().get(path + 500).then().statusCode(200).body("summary.id", equalTo(at60)).body("summary.continuation_id", equalTo(parent))
+                .body("messages.seq", equalTo(concat(seqs(61, 70), seqs(1, 20))))
+                .body("messages.continuation_id[0]", equalTo(parent)).body("messages.continuation_id[10]", equalTo(fork))
+                .body("totals.tokens", equalTo(325)).body("omitted_messages", equalTo(60))
+                .body("first_included_seq", equalTo(61)).body("first_included_continuation_id", equalTo(parent));
+        // one token short of 60's fit, and 40's: the plain answer
+        alpha().get(path + 324).then().statusCode(200).body("summary", nullValue()).body("totals.tokens", equalTo(320))
+                .body("totals.messages", equalTo(32));
+        // without the chain the parent's summaries do not serve
+        alpha().get(path + 150 + "&include_chain=false").then().body("summary", nullValue()).body("totals.tokens", equalTo(150));
+
+        // the fork's own summary stands in for more of the history than any of the parent's: it wins where it fits
+        String forkAt10 = summary(fork, 10, 30);
+        alpha().get(path + 500).then().body("summary.id", equalTo(forkAt10)).body("messages.seq", equalTo(seqs(11, 20)))
+                .body("totals.tokens", equalTo(130)).body("omitted_messages", equalTo(80));
+
+        // a redaction in the parent before the link makes the fork's summary stale, not the parent's older one
+        alpha().delete("/sessions/" + parent + "/messages/65").then().statusCode(204);
+        alpha().get("/sessions/" + fork + "/summaries/" + forkAt10).then().body("stale", equalTo(true));
+        alpha().get(path + 500).then().body("summary.id", equalTo(at60));
+        alpha().delete("/sessions/" + parent + "/messages/50").then().statusCode(204);
+        alpha().get(path + 500).then().body("summary", nullValue());
+        alpha().get(path + 520).then().body("summary.id", equalTo(at40)).body("totals.tokens", equalTo(515))
+                .body("totals.messages", equalTo(50)).body("omitted_messages", equalTo(40));
+
+        // a chain two deep (parent_continuation_id): the root's summary serves the grandchild across the fork
+        alpha().body(Map.of("continuation_id", grandchild, "parent_continuation_id", fork)).post("/sessions").then().statusCode(201);
+        append(grandchild, 5, 10);
+        alpha().get("/sessions/" + grandchild + "/summaries").then().body("items.id", equalTo(List.of(forkAt10, at60, at40)))
+                .body("items.stale", equalTo(List.of(true, true, false)));
+        alpha().get("/sessions/" + grandchild + "/context?summaries=true&max_tokens=600").then().statusCode(200)
+                .body("summary.id", equalTo(at40)).body("totals.tokens", equalTo(565)).body("totals.messages", equalTo(55))
+                .body("omitted_messages", equalTo(40)).body("first_included_continuation_id", equalTo(parent))
+                .body("first_included_seq", equalTo(41));
+    }
+
+    @Test
     void aProviderWritesTheSummaryFromTheHistoryAndAnyOlderSummaryItBuildsOn() {
         FakeProviders fake = FakeProviders.get();
         fake.reset();
@@ -282,6 +339,12 @@ class SummariesTest {
             }
             alpha().body(batch).post("/sessions/" + cid + "/messages?create=true").then().statusCode(201);
         }
+    }
+
+    private static List<Integer> concat(List<Integer> first, List<Integer> then) {
+        List<Integer> all = new ArrayList<>(first);
+        all.addAll(then);
+        return all;
     }
 
     private static List<Integer> seqs(int from, int to) {
