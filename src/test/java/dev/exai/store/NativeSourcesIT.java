@@ -76,6 +76,7 @@ class NativeSourcesIT {
             "dev.exai.store.session.SessionInput",
             "dev.exai.store.session.SessionRow",
             "dev.exai.store.session.ChainLink",
+            "dev.exai.store.session.SummaryHook$Level",
             "dev.exai.store.session.SessionService$Created",
             "dev.exai.store.session.SessionService$SessionPatch",
             "dev.exai.store.session.SessionService$StoredCreated",
