@@ -25,8 +25,12 @@ import java.util.List;
  *   <li>{@code exai:<store>:<gen>:{t:cid}:tok}: a sorted set of zero-padded seqs scored by the running token sum
  *       through that seq, so a context read finds where a token budget starts with one range query;</li>
  *   <li>{@code exai:<store>:<gen>:{t:cid}:fix}: a hash of the messages changed after they were written (metadata
- *       patched, or redacted): seq to the newest JSON, and {@code v<seq>} to its edit count.</li>
+ *       patched, or redacted): seq to the newest JSON, and {@code v<seq>} to its edit count;</li>
+ *   <li>{@code exai:<store>:<gen>:{t:cid}:sums} and {@code :sumc}: the session's live summaries, for context reads
+ *       with summaries (see {@link #contextWithSummaries}).</li>
  * </ul>
+ * {@code meta}'s {@code sid} is the session's row id: a write for another row with the same continuation_id (the id
+ * taken again after the session expired) first drops every key of the old one.
  * Why this shape: appends that commit in one order can reach Redis in another, and a reader may re-warm the
  * cache from PostgreSQL while appends land. Adding to a sorted set by seq is order-free and idempotent, and
  * {@code count} only grows, so the history is complete exactly when the set holds {@code count} members; a read
@@ -38,14 +42,20 @@ import java.util.List;
 public class SessionCache {
 
     /**
-     * KEYS: meta/msgs/tok/fix quads, one per generation written. ARGV: ttl, version, session json, expiry, count, then
-     * (seq, message json, padded seq, running token sum) per message. A seq already in the set is left as it is, and a
-     * seq with a newer form in {@code fix} (patched or redacted) gets that form: a writer that read PostgreSQL before
-     * the change never brings the old form back.
+     * KEYS: a session's keys (meta/msgs/tok/fix/sums/sumc), once per generation written. ARGV: ttl, version, session
+     * json, expiry, count, session row id, then (seq, message json, padded seq, running token sum) per message. Keys of
+     * another row with the same id go first. A seq already in the set is left as it is, and a seq with a newer form in
+     * {@code fix} (patched or redacted) gets that form: a writer that read PostgreSQL before the change never brings
+     * the old form back.
      */
     private static final Script WRITE = Script.of("""
-            for k = 1, #KEYS, 4 do
+            for k = 1, #KEYS, 6 do
               local meta, msgs, tok, fix = KEYS[k], KEYS[k + 1], KEYS[k + 2], KEYS[k + 3]
+              local sid = redis.call('HGET', meta, 'sid')
+              if sid and sid ~= ARGV[6] then
+                redis.call('DEL', meta, msgs, tok, fix, KEYS[k + 4], KEYS[k + 5])
+              end
+              redis.call('HSET', meta, 'sid', ARGV[6])
               if tonumber(ARGV[2]) > tonumber(redis.call('HGET', meta, 'ver') or '-1') then
                 redis.call('HSET', meta, 'ver', ARGV[2], 'session', ARGV[3], 'exp', ARGV[4])
               end
@@ -54,7 +64,7 @@ public class SessionCache {
                 redis.call('HSET', meta, 'count', ARGV[5])
               end
               local fixed = redis.call('EXISTS', fix) == 1
-              for i = 6, #ARGV, 4 do
+              for i = 7, #ARGV, 4 do
                 if redis.call('ZCOUNT', msgs, ARGV[i], ARGV[i]) == 0 then
                   local form = fixed and redis.call('HGET', fix, ARGV[i]) or ARGV[i + 1]
                   redis.call('ZADD', msgs, ARGV[i], form)
@@ -69,12 +79,12 @@ public class SessionCache {
             """);
 
     /**
-     * A message's new form (metadata patched, or redacted). KEYS: meta/msgs/tok/fix quads; ARGV: ttl, seq, edits, json.
+     * A message's new form (metadata patched, or redacted). KEYS: a session's keys per generation; ARGV: ttl, seq, edits, json.
      * The form with the most edits wins, whatever order the scripts arrive in; it replaces the cached member when there
      * is one and is kept in {@code fix} for writers still carrying the old form.
      */
     private static final Script REPLACE = Script.of("""
-            for k = 1, #KEYS, 4 do
+            for k = 1, #KEYS, 6 do
               local msgs, fix = KEYS[k + 1], KEYS[k + 3]
               if tonumber(ARGV[3]) > tonumber(redis.call('HGET', fix, 'v' .. ARGV[2]) or '-1') then
                 redis.call('HSET', fix, ARGV[2], ARGV[4], 'v' .. ARGV[2], ARGV[3])
@@ -193,12 +203,13 @@ public class SessionCache {
 
     private List<String> writeArgs(StoredSession session, List<Message> added, List<String> addedJson) {
         boolean withMessages = session.view().messageCount() <= maxMessages;
-        List<String> args = new ArrayList<>(5 + 4 * added.size());
+        List<String> args = new ArrayList<>(6 + 4 * added.size());
         args.add(ttlSeconds);
         args.add(Long.toString(session.version()));
         args.add(toJson(session.view()));
         args.add(session.expiresAt() == null ? "" : Long.toString(session.expiresAt().toInstant().toEpochMilli()));
         args.add(Integer.toString(session.view().messageCount()));
+        args.add(session.id().toString());
         long bytes = 0;
         for (int i = 0; i < added.size(); i++) {
             if (!withMessages || bytes > maxSessionBytes) {
@@ -289,11 +300,11 @@ public class SessionCache {
 
     private static List<String> keys(String prefix, String tenant, String cid) {
         String base = prefix + "{" + tenant + ":" + cid + "}:";
-        return List.of(base + "meta", base + "msgs", base + "tok", base + "fix");
+        return List.of(base + "meta", base + "msgs", base + "tok", base + "fix", base + "sums", base + "sumc");
     }
 
     private static List<String> keys(List<String> prefixes, String tenant, String cid) {
-        List<String> keys = new ArrayList<>(4 * prefixes.size());
+        List<String> keys = new ArrayList<>(6 * prefixes.size());
         prefixes.forEach(prefix -> keys.addAll(keys(prefix, tenant, cid)));
         return keys;
     }

@@ -118,13 +118,20 @@ class SessionApiTest {
     @Test
     void expiredSessionAnswers404AndIsPurged() throws Exception {
         String cid = newId();
-        alpha().body(Map.of("ttl_seconds", 1)).put("/sessions/" + cid).then().statusCode(201).body("expires_at", notNullValue());
+        // 3 s: room for the first requests of a cold test JVM before it expires
+        alpha().body(Map.of("ttl_seconds", 3)).put("/sessions/" + cid).then().statusCode(201).body("expires_at", notNullValue());
         alpha().body(Map.of("role", "user", "content", "soon gone")).post("/sessions/" + cid + "/messages").then().statusCode(201);
-        Thread.sleep(1500);
+        alpha().get("/sessions/" + cid + "/context?max_tokens=100").then().statusCode(200).header("X-Cache", "hit");
+        Thread.sleep(3200);
         alpha().get("/sessions/" + cid).then().statusCode(404);
         alpha().get("/sessions/" + cid + "/messages").then().statusCode(404);
-        // the id can be taken again, fresh
+        // the id can be taken again, fresh: nothing of the expired session is served from the cache it left
         alpha().put("/sessions/" + cid).then().statusCode(201).body("message_count", equalTo(0));
+        alpha().get("/sessions/" + cid).then().statusCode(200).body("message_count", equalTo(0));
+        alpha().get("/sessions/" + cid + "/messages").then().statusCode(200).body("items.size()", equalTo(0));
+        alpha().body(Map.of("role", "user", "content", "the new one")).post("/sessions/" + cid + "/messages").then().statusCode(201);
+        alpha().get("/sessions/" + cid + "/context?max_tokens=100").then().statusCode(200).header("X-Cache", "hit")
+                .body("messages.content", equalTo(List.of("the new one")));
         TestServers.execute(StoreTestResource.database(),
                 "UPDATE chat_sessions SET expires_at = now() - interval '1 minute' WHERE continuation_id = '" + cid + "'");
         purgeJob.purge().await().indefinitely();
