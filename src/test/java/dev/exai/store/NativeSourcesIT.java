@@ -77,6 +77,8 @@ class NativeSourcesIT {
             "dev.exai.store.session.SessionRow",
             "dev.exai.store.session.ChainLink",
             "dev.exai.store.session.SummaryHook$Level",
+            "dev.exai.store.session.SummaryHook$Live",
+            "dev.exai.store.session.SessionSummaryCache$SummaryContext",
             "dev.exai.store.session.SessionService$Created",
             "dev.exai.store.session.SessionService$SessionPatch",
             "dev.exai.store.session.SessionService$StoredCreated",

@@ -33,12 +33,14 @@ public class ContextReader {
     private final SessionRows sessionRows;
     private final MessageRows messageRows;
     private final SessionCache cache;
+    private final SessionSummaryCache cachedSummaries;
     private final FileService files;
     private final SummaryHook summaries;
     private final ObjectMapper json;
 
-    public ContextReader(SessionRows sessionRows, MessageRows messageRows, SessionCache cache, FileService files,
-                         SummaryHook summaries, ObjectMapper json) {
+    public ContextReader(SessionRows sessionRows, MessageRows messageRows, SessionCache cache, SessionSummaryCache cachedSummaries,
+                         FileService files, SummaryHook summaries, ObjectMapper json) {
+        this.cachedSummaries = cachedSummaries;
         this.sessionRows = sessionRows;
         this.summaries = summaries;
         this.messageRows = messageRows;
@@ -81,15 +83,18 @@ public class ContextReader {
                 : cache.context(tenant, cid, budget, upto, newest).chain(cached -> cached == null
                         ? fromDatabase(tenant, cid, upto, budget, newest, false)
                         : Uni.createFrom().item(fromCache(cid, cached, newest)));
-        return read.chain(slice -> {
-            slices.add(slice);
-            boolean wholeSessionFits = slice.first() <= 1;
-            long left = budget - slice.tokens();
-            if (chain && wholeSessionFits && slice.parentCid() != null && slice.parentSeq() > 0 && left > 0) {
-                return slice(tenant, slice.parentCid(), slice.parentSeq(), left, false, true, withReasoning, slices);
-            }
-            return Uni.createFrom().voidItem();
-        });
+        return read.chain(slice -> walkOn(tenant, slice, budget, chain, withReasoning, slices));
+    }
+
+    /** Keeps a slice read, then reads its parent's while the whole session fit and budget is left. */
+    private Uni<Void> walkOn(String tenant, Slice slice, long budget, boolean chain, boolean withReasoning, List<Slice> slices) {
+        slices.add(slice);
+        boolean wholeSessionFits = slice.first() <= 1;
+        long left = budget - slice.tokens();
+        if (chain && wholeSessionFits && slice.parentCid() != null && slice.parentSeq() > 0 && left > 0) {
+            return slice(tenant, slice.parentCid(), slice.parentSeq(), left, false, true, withReasoning, slices);
+        }
+        return Uni.createFrom().voidItem();
     }
 
     private Slice fromCache(String cid, SessionCache.CachedContext cached, boolean newest) {
@@ -161,9 +166,9 @@ public class ContextReader {
      * stands in for the most of it (the newest session of the chain that has one whose tokens plus those of every message
      * after it fit the budget; of its summaries, the one with the highest {@code through_seq}: one query), followed by
      * those messages; the plain answer when no summary fits. A continuation's history includes its parent's up to the
-     * link, so the parent's summaries through the link serve it too. With the session in Redis and its own messages
-     * over the budget, a first call there answers its token total alone, so that with a summary only the turns after it
-     * are read.
+     * link, so the parent's summaries through the link serve it too. With the session in Redis, one call there answers
+     * it whole when the session's own messages do not fit (its live summaries are cached beside its messages, filled
+     * from PostgreSQL on the first read after a change); PostgreSQL is asked only to walk a chain or fill the cache.
      */
     public Uni<Context> readWithSummaries(Principal caller, String cid, long budget, boolean chain, boolean withReasoning) {
         return readWithSummaries(caller, cid, 0, budget, chain, withReasoning);
@@ -175,27 +180,42 @@ public class ContextReader {
      */
     public Uni<Context> readWithSummaries(Principal caller, String cid, long upto, long budget, boolean chain, boolean withReasoning) {
         String tenant = caller.tenant();
-        Uni<SessionCache.CachedContext> totals = withReasoning ? Uni.createFrom().nullItem() : cache.context(tenant, cid, 0, upto, false);
-        return totals.chain(cached -> {
-            if (cached == null || cached.tokensThrough() <= budget) {
-                return sliceThenSummary(tenant, cid, upto, budget, chain, withReasoning);
+        if (withReasoning) {
+            return sliceThenSummary(tenant, cid, upto, budget, chain, true, null);
+        }
+        long highest = upto == 0 ? 0 : upto - 1;
+        return cachedSummaries.context(tenant, cid, budget, upto, highest).chain(cached -> {
+            if (cached == null) {
+                return sliceThenSummary(tenant, cid, upto, budget, chain, false, null);
             }
-            // the session's own messages do not fit: only its own summaries can serve
-            long last = cached.upto();
-            SummaryHook.Level own = new SummaryHook.Level(cid, upto == 0 ? last : upto - 1, cached.tokensThrough(), budget);
-            return summaries.best(tenant, List.of(own), withReasoning).chain(best -> best == null
-                    ? read(caller, cid, upto, budget, chain, withReasoning)
-                    : withSummary(tenant, List.of(), 0, upto, best, budget, chain, withReasoning));
+            Slice slice = fromCache(cid, cached.slice(), true);
+            return switch (cached.state()) {
+                // the session's own messages fit: a parent's summary may serve, once the chain is walked
+                case "fits" -> sliceThenSummary(tenant, cid, upto, budget, chain, false, slice);
+                // the slice holds exactly the messages after the summary
+                case "summary" -> answer(tenant, List.of(slice), budget, chain, false, cached.summary());
+                case "none" -> answer(tenant, List.of(slice), budget, chain, false, null);
+                // summaries not cached: PostgreSQL answers, and fills the cache
+                default -> summaries.best(tenant, List.of(new SummaryHook.Level(cid, highest == 0 ? slice.upto() : highest,
+                                slice.through(), budget)), false)
+                        .call(() -> summaries.live(tenant, cid).chain(live -> cachedSummaries.fill(tenant, cid, cached.version(), live)))
+                        .chain(best -> best == null ? answer(tenant, List.of(slice), budget, chain, false, null)
+                                : withSummary(tenant, List.of(slice), 0, upto, best, budget, chain, false));
+            };
         });
     }
 
     /**
-     * The plain chain walk first, whose slices give each session's token total; when the history does not fit whole, the
-     * summary that fits, looked for in the sessions the walk reached (an older one needs every newer one whole).
+     * The plain chain walk first ({@code leaf}: the session's own slice, read already), whose slices give each
+     * session's token total; when the history does not fit whole, the summary that fits, looked for in the sessions the
+     * walk reached (an older one needs every newer one whole).
      */
-    private Uni<Context> sliceThenSummary(String tenant, String cid, long upto, long budget, boolean chain, boolean withReasoning) {
+    private Uni<Context> sliceThenSummary(String tenant, String cid, long upto, long budget, boolean chain, boolean withReasoning,
+                                          Slice leaf) {
         List<Slice> slices = new ArrayList<>();
-        return slice(tenant, cid, upto, budget, true, chain, withReasoning, slices).chain(() -> {
+        Uni<Void> walked = leaf == null ? slice(tenant, cid, upto, budget, true, chain, withReasoning, slices)
+                : walkOn(tenant, leaf, budget, chain, withReasoning, slices);
+        return walked.chain(() -> {
             Slice oldest = slices.get(slices.size() - 1);
             boolean parentLeft = chain && oldest.parentCid() != null && oldest.parentSeq() != null && oldest.parentSeq() > 0;
             if (oldest.first() <= 1 && !parentLeft) {
@@ -220,6 +240,11 @@ public class ContextReader {
                 return withSummary(tenant, slices, level, upto, best, budget, chain, withReasoning);
             });
         });
+    }
+
+    /** Drops the session's cached summaries once a change to them (written, deleted) has committed. Never fails. */
+    public Uni<Void> summariesChanged(String tenant, String cid) {
+        return cachedSummaries.forget(tenant, cid);
     }
 
     /** The running token sum of the session through message {@code seq}: what a summary through it stands in for. */

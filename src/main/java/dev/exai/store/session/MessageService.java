@@ -41,6 +41,7 @@ public class MessageService {
     private final SearchRows searchRows;
     private final SessionService sessions;
     private final SessionCache cache;
+    private final SessionSummaryCache cachedSummaries;
     private final Tokens tokens;
     private final FileService files;
     /** Null when group commit is off ({@code exai-store.messages.group-commit=false}). */
@@ -50,8 +51,9 @@ public class MessageService {
     private final SummaryHook summaries;
 
     public MessageService(Database db, MessageRows rows, SessionRows sessionRows, SearchRows searchRows, SessionService sessions,
-                          SessionCache cache, Tokens tokens, FileService files, GroupCommit groupCommit, EventOutbox events,
-                          SummaryHook summaries, StoreConfig config) {
+                          SessionCache cache, SessionSummaryCache cachedSummaries, Tokens tokens, FileService files,
+                          GroupCommit groupCommit, EventOutbox events, SummaryHook summaries, StoreConfig config) {
+        this.cachedSummaries = cachedSummaries;
         this.db = db;
         this.events = events;
         this.summaries = summaries;
@@ -285,11 +287,13 @@ public class MessageService {
 
     /**
      * Redacts a message for good: PostgreSQL first (the search index follows the row), in the same transaction every
-     * summary that covers it becomes stale, then the cache's copy is replaced by the tombstone; a cache write that
-     * fails retires the generation, so no stale copy is read again.
+     * summary that covers it becomes stale, then the cache's copy is replaced by the tombstone and the cached summaries
+     * of every session that had one made stale are dropped; a cache write that fails retires the generation, so no
+     * stale copy is read again.
      */
     public Uni<Void> redact(Principal caller, String cid, long seq) {
         String tenant = caller.tenant();
+        List<String> staledIn = new ArrayList<>();
         return db.inTransaction(conn -> rows.findMessageForUpdate(conn, tenant, cid, seq)
                         .onItem().ifNull().failWith(() -> ProblemException.notFound("message " + seq + " of session " + cid))
                         .chain(current -> rows.redact(conn, tenant, cid, seq)
@@ -298,8 +302,16 @@ public class MessageService {
                                         : events.record(conn, tenant, "message.redacted", cid, messageData(cid, seq))
                                                 .chain(() -> sessionRows.covering(conn, tenant, cid, seq))
                                                 .chain(covering -> summaries.messageRedacted(conn, tenant, covering.sessionId(), seq,
-                                                        covering.continuations())))))
+                                                        covering.continuations()))
+                                                .invoke(staledIn::addAll))))
                 .call(tombstone -> cache.replace(tenant, cid, tombstone))
+                .call(() -> {
+                    Uni<Void> forgotten = Uni.createFrom().voidItem();
+                    for (String staled : staledIn) {
+                        forgotten = forgotten.chain(() -> cachedSummaries.forget(tenant, staled));
+                    }
+                    return forgotten;
+                })
                 .replaceWithVoid();
     }
 

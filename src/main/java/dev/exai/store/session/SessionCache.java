@@ -27,7 +27,7 @@ import java.util.List;
  *   <li>{@code exai:<store>:<gen>:{t:cid}:fix}: a hash of the messages changed after they were written (metadata
  *       patched, or redacted): seq to the newest JSON, and {@code v<seq>} to its edit count;</li>
  *   <li>{@code exai:<store>:<gen>:{t:cid}:sums} and {@code :sumc}: the session's live summaries, for context reads
- *       with summaries (see {@link #contextWithSummaries}).</li>
+ *       with summaries ({@link SessionSummaryCache}).</li>
  * </ul>
  * {@code meta}'s {@code sid} is the session's row id: a write for another row with the same continuation_id (the id
  * taken again after the session expired) first drops every key of the old one.
@@ -247,18 +247,18 @@ public class SessionCache {
     }
 
     /** Counts a script's answer as a hit or a miss (nil: the cache could not answer completely); answers it as is. */
-    private Response counted(Response reply) {
+    Response counted(Response reply) {
         (reply == null ? misses : hits).increment();
         return reply;
     }
 
     /** The session's expiry from a read script's answer ({count, session, expiry, ...}): epoch ms, or null for none. */
-    private static Long expiry(Response reply) {
+    static Long expiry(Response reply) {
         String exp = reply.get(2) == null ? "" : reply.get(2).toString();
         return exp.isEmpty() ? null : Long.valueOf(exp);
     }
 
-    private static List<String> strings(Response items) {
+    static List<String> strings(Response items) {
         List<String> values = new ArrayList<>(items.size());
         for (int i = 0; i < items.size(); i++) {
             values.add(items.get(i).toString());
@@ -298,7 +298,7 @@ public class SessionCache {
         }
     }
 
-    private static List<String> keys(String prefix, String tenant, String cid) {
+    static List<String> keys(String prefix, String tenant, String cid) {
         String base = prefix + "{" + tenant + ":" + cid + "}:";
         return List.of(base + "meta", base + "msgs", base + "tok", base + "fix", base + "sums", base + "sumc");
     }

@@ -31,9 +31,17 @@ public interface SummaryHook {
 
     /**
      * In the caller's transaction: summaries of {@code sessionId} through {@code seq} or later, and every summary of the
-     * sessions in {@code continuations} (whose histories include that message), become stale.
+     * sessions in {@code continuations} (whose histories include that message), become stale. Answers the
+     * continuation_ids of the sessions that had one made stale (their cached summaries go once the redaction commits).
      */
-    Uni<Void> messageRedacted(SqlClient sql, String tenant, UUID sessionId, long seq, List<UUID> continuations);
+    Uni<List<String>> messageRedacted(SqlClient sql, String tenant, UUID sessionId, long seq, List<UUID> continuations);
+
+    /** A live summary as the cache keeps it for context reads. */
+    record Live(String id, long throughSeq, long createdAtMicros, long tokenCount, long tokensThrough, String content) {
+    }
+
+    /** The session's live summaries, for the cache. */
+    Uni<List<Live>> live(String tenant, String cid);
 
     /**
      * The live summary that stands in for the most history: of the first of {@code levels} (newest session first) that

@@ -68,6 +68,19 @@ class SummaryRows {
                 });
     }
 
+    /** The session's live summaries as the cache keeps them for context reads. */
+    Uni<List<SummaryHook.Live>> live(SqlClient sql, String tenant, String cid) {
+        return sql.preparedQuery("SELECT id, through_seq, (extract(epoch FROM created_at) * 1000000)::bigint AS created_us, token_count,"
+                        + " tokens_through, content FROM summaries WHERE tenant = $1 AND continuation_id = $2 AND NOT stale")
+                .execute(Tuple.of(tenant, cid))
+                .map(rows -> {
+                    List<SummaryHook.Live> live = new ArrayList<>(rows.size());
+                    rows.forEach(r -> live.add(new SummaryHook.Live(r.getUUID("id").toString(), r.getInteger("through_seq"),
+                            r.getLong("created_us"), r.getInteger("token_count"), r.getLong("tokens_through"), r.getString("content"))));
+                    return live;
+                });
+    }
+
     /** The session's running token sums through the summary's last message: without reasoning, and with it. */
     record Sums(long tokens, long total) {
     }

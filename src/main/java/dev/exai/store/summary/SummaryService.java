@@ -140,7 +140,8 @@ public class SummaryService implements SummaryHook {
                         ? events.record(conn, tenant, "summary.created", cid, JsonNodeFactory.instance.objectNode()
                                 .put("continuation_id", cid).put("summary_id", stored.view().id()).put("through_seq", summary.throughSeq()))
                                 .replaceWith(new Written(stored.view(), false))
-                        : rows.findByKey(conn, session.id(), key).map(first -> replayed(first, key, hash))))));
+                        : rows.findByKey(conn, session.id(), key).map(first -> replayed(first, key, hash))))))
+                .call(written -> written.replayed() ? Uni.createFrom().voidItem() : contexts.summariesChanged(tenant, cid));
     }
 
     private static Written replayed(SummaryRows.Stored first, String key, byte[] hash) {
@@ -188,7 +189,8 @@ public class SummaryService implements SummaryHook {
                 throw ProblemException.conflict("summary " + id + " belongs to session " + summary.continuationId()
                         + ", which " + cid + " continues: delete it there");
             }
-            return sessions.stored(caller, cid).chain(session -> db.run(pool -> rows.delete(pool, session.id(), UUID.fromString(id))));
+            return sessions.stored(caller, cid).chain(session -> db.run(pool -> rows.delete(pool, session.id(), UUID.fromString(id))))
+                    .call(deleted -> deleted ? contexts.summariesChanged(caller.tenant(), cid) : Uni.createFrom().voidItem());
         }).map(deleted -> {
             if (!deleted) {
                 throw ProblemException.notFound("summary " + id + " of session " + cid);
@@ -198,15 +200,20 @@ public class SummaryService implements SummaryHook {
     }
 
     @Override
-    public Uni<Void> messageRedacted(SqlClient sql, String tenant, UUID sessionId, long seq, List<UUID> continuations) {
+    public Uni<List<String>> messageRedacted(SqlClient sql, String tenant, UUID sessionId, long seq, List<UUID> continuations) {
         return rows.makeStale(sql, sessionId, seq, continuations).chain(staled -> {
             Uni<Void> recorded = Uni.createFrom().voidItem();
             for (SummaryRows.Staled s : staled) {
                 ObjectNode data = JsonNodeFactory.instance.objectNode().put("continuation_id", s.continuationId()).put("summary_id", s.id());
                 recorded = recorded.chain(() -> events.record(sql, tenant, "summary.stale", s.continuationId(), data));
             }
-            return recorded;
+            return recorded.replaceWith(staled.stream().map(SummaryRows.Staled::continuationId).distinct().toList());
         });
+    }
+
+    @Override
+    public Uni<List<Live>> live(String tenant, String cid) {
+        return db.run(pool -> rows.live(pool, tenant, cid));
     }
 
     @Override

@@ -10,6 +10,7 @@ import dev.exai.store.testing.Api;
 import dev.exai.store.testing.EventStream;
 import dev.exai.store.testing.FakeProviders;
 import dev.exai.store.testing.StoreTestResource;
+import dev.exai.store.testing.TestServers;
 import io.quarkus.test.common.QuarkusTestResource;
 import io.quarkus.test.junit.QuarkusTest;
 import io.restassured.path.json.JsonPath;
@@ -20,8 +21,10 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import java.util.UUID;
 import org.junit.jupiter.api.Test;
+import redis.clients.jedis.Jedis;
 
 /**
  * Summaries against real PostgreSQL and Redis: write, list, read, delete, idempotency, bad input and tenants; the
@@ -154,14 +157,75 @@ class SummariesTest {
     }
 
     @Test
-    void aContextReadWithASummaryIsServedFromTheCache() {
+    void aContextReadWithASummaryIsServedFromTheCacheAndEveryChangeToTheSummariesIsSeenAtOnce() {
         String cid = "sumhit-" + UUID.randomUUID(); // small enough to be cached whole (EXAI_STORE_CACHE_MAX_MESSAGES)
         append(cid, 100, 10);
         String at90 = summary(cid, 90, 20);
         String path = "/sessions/" + cid + "/context?max_tokens=120&summaries=true";
-        alpha().get(path).then().statusCode(200);
+        alpha().get(path).then().statusCode(200).body("summary.id", equalTo(at90)); // fills the cached summaries
+        // the summaries are cached beside the messages, and a read answers from Redis alone: a changed cached copy shows
+        try (Jedis jedis = TestServers.jedis()) {
+            Set<String> cached = jedis.keys("exai:*{alpha:" + cid + "}:sumc");
+            assertThat(cached).isNotEmpty();
+            cached.forEach(key -> {
+                assertThat(jedis.hget(key, at90)).isEqualTo("summary through 90");
+                jedis.hset(key, at90, "as cached");
+            });
+        }
         alpha().get(path).then().statusCode(200).header("X-Cache", "hit").body("summary.id", equalTo(at90))
-                .body("messages.seq", equalTo(seqs(91, 100))).body("totals.tokens", equalTo(120));
+                .body("summary.content", equalTo("as cached")).body("messages.seq", equalTo(seqs(91, 100)))
+                .body("totals.tokens", equalTo(120)).body("omitted_messages", equalTo(90)).body("first_included_seq", equalTo(91));
+        // a new summary drops the cached ones: the next read has it
+        String at95 = summary(cid, 95, 70);
+        alpha().get(path).then().header("X-Cache", "hit").body("summary.id", equalTo(at95)).body("totals.tokens", equalTo(120));
+        alpha().get(path).then().header("X-Cache", "hit").body("summary.id", equalTo(at95)).body("messages.seq", equalTo(seqs(96, 100)));
+        // so does a deletion: back to 90, as PostgreSQL holds it
+        alpha().delete("/sessions/" + cid + "/summaries/" + at95).then().statusCode(204);
+        alpha().get(path).then().body("summary.id", equalTo(at90)).body("summary.content", equalTo("summary through 90"));
+        alpha().get(path).then().header("X-Cache", "hit").body("summary.content", equalTo("summary through 90"));
+        // and a redaction it covers: never served from the cache again
+        alpha().delete("/sessions/" + cid + "/messages/85").then().statusCode(204);
+        alpha().get(path).then().header("X-Cache", "hit").body("summary", nullValue()).body("totals.tokens", equalTo(120))
+                .body("messages.seq", equalTo(seqs(89, 100)));
+        alpha().get(path).then().header("X-Cache", "hit").body("summary", nullValue());
+    }
+
+    @Test
+    void aSummaryMadeStaleWhileRedisIsAwayIsNeverServedFromWhatRedisKeptNorAfterRedisLosesEverything() throws Exception {
+        Api.awaitRedis("up");
+        String cid = "sumout-" + UUID.randomUUID();
+        append(cid, 100, 10);
+        String at90 = summary(cid, 90, 20);
+        String path = "/sessions/" + cid + "/context?max_tokens=120&summaries=true";
+        alpha().get(path).then().body("summary.id", equalTo(at90));
+        alpha().get(path).then().header("X-Cache", "hit").body("summary.id", equalTo(at90));
+        try {
+            StoreTestResource.redisProxy().cut();
+            alpha().delete("/sessions/" + cid + "/messages/85").then().statusCode(204);
+            // Redis still holds the summary as it was before the redaction
+            try (Jedis jedis = TestServers.jedis()) {
+                assertThat(jedis.keys("exai:*{alpha:" + cid + "}:sumc").stream().map(key -> jedis.hget(key, at90)))
+                        .contains("summary through 90");
+            }
+        } finally {
+            StoreTestResource.redisProxy().restore();
+        }
+        Api.awaitRedis("up");
+        alpha().get(path).then().statusCode(200).body("summary", nullValue());
+        alpha().get("/sessions/" + cid + "/messages").then().statusCode(200); // a history read fills the new generation's cache
+        alpha().get(path).then().body("summary", nullValue());
+        alpha().get(path).then().header("X-Cache", "hit").body("summary", nullValue()).body("totals.tokens", equalTo(120));
+        // Redis loses everything (a restart without persistence): the cache fills again from PostgreSQL, without it
+        try (Jedis jedis = TestServers.jedis()) {
+            jedis.keys("exai:*{alpha:" + cid + "}:*").forEach(jedis::del);
+        }
+        alpha().get(path).then().statusCode(200).body("summary", nullValue());
+        alpha().get("/sessions/" + cid + "/messages").then().statusCode(200);
+        alpha().get(path).then().body("summary", nullValue());
+        alpha().get(path).then().header("X-Cache", "hit").body("summary", nullValue());
+        String at95 = summary(cid, 95, 70);
+        alpha().get(path).then().body("summary.id", equalTo(at95));
+        alpha().get(path).then().header("X-Cache", "hit").body("summary.id", equalTo(at95));
     }
 
     @Test
