@@ -99,12 +99,10 @@ public class SessionCache {
             """);
 
     /**
-     * The newest messages up to seq {@code upto} whose token counts fit a budget. ARGV: ttl, budget, upto (0: the
-     * last), whether the newest must be kept even when it alone exceeds the budget. Answers nil when the cache does not
-     * hold the whole history, else {count, session json, expiry, messages k..upto, tokens through upto, tokens through
-     * k - 1, k, upto}.
+     * The start of the context scripts: answers nil unless the cache holds the session's whole history (KEYS: meta,
+     * msgs, tok), renews it, and sets {@code meta}, {@code count} and {@code upto} (ARGV[3], 0 or past the end: the last).
      */
-    private static final Script CONTEXT = Script.of("""
+    static final String WHOLE_HISTORY = """
             local meta = redis.call('HMGET', KEYS[1], 'count', 'session', 'exp')
             if not meta[1] or not meta[2] then return false end
             local count = tonumber(meta[1])
@@ -114,6 +112,15 @@ public class SessionCache {
             redis.call('EXPIRE', KEYS[3], ARGV[1])
             local upto = tonumber(ARGV[3])
             if upto == 0 or upto > count then upto = count end
+            """;
+
+    /**
+     * The newest messages up to seq {@code upto} whose token counts fit a budget. ARGV: ttl, budget, upto (0: the
+     * last), whether the newest must be kept even when it alone exceeds the budget. Answers nil when the cache does not
+     * hold the whole history, else {count, session json, expiry, messages k..upto, tokens through upto, tokens through
+     * k - 1, k, upto}.
+     */
+    private static final Script CONTEXT = Script.of(WHOLE_HISTORY + """
             if upto == 0 then return {meta[1], meta[2], meta[3], {}, '0', '0', 1, 0} end
             local through = tonumber(redis.call('ZSCORE', KEYS[3], string.format('%012d', upto)))
             local budget = tonumber(ARGV[2])

@@ -29,16 +29,7 @@ class SessionSummaryCache {
      * token count, tokens after it, content; the messages after it) or {@code unknown} (summaries not cached: the
      * plain slice; details: the version to fill them at).
      */
-    private static final Script CONTEXT_SUMMARY = Script.of("""
-            local meta = redis.call('HMGET', KEYS[1], 'count', 'session', 'exp')
-            if not meta[1] or not meta[2] then return false end
-            local count = tonumber(meta[1])
-            if redis.call('ZCARD', KEYS[2]) ~= count or redis.call('ZCARD', KEYS[3]) ~= count then return false end
-            redis.call('EXPIRE', KEYS[1], ARGV[1])
-            redis.call('EXPIRE', KEYS[2], ARGV[1])
-            redis.call('EXPIRE', KEYS[3], ARGV[1])
-            local upto = tonumber(ARGV[3])
-            if upto == 0 or upto > count then upto = count end
+    private static final Script CONTEXT_SUMMARY = Script.of(SessionCache.WHOLE_HISTORY + """
             local through = 0
             if upto > 0 then through = tonumber(redis.call('ZSCORE', KEYS[3], string.format('%012d', upto))) end
             local budget = tonumber(ARGV[2])
