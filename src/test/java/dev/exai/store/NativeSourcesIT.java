@@ -77,6 +77,8 @@ class NativeSourcesIT {
             "dev.exai.store.session.SessionRow",
             "dev.exai.store.session.ChainLink",
             "dev.exai.store.session.SummaryHook$Level",
+            "dev.exai.store.security.KeyRows$Accepted",
+            "dev.exai.store.security.KeyRows$State",
             "dev.exai.store.session.SummaryHook$Live",
             "dev.exai.store.session.SessionSummaryCache$SummaryContext",
             "dev.exai.store.session.SessionService$Created",

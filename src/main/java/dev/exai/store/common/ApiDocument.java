@@ -43,6 +43,7 @@ public class ApiDocument implements OASFilter {
             Map.entry("FileResource_content", List.of("200", "206", "304")),
             Map.entry("PerfResource_ingest", List.of("202")),
             Map.entry("SummaryResource_write", List.of("201")),
+            Map.entry("KeyResource_create", List.of("201")),
             Map.entry("SummaryResource_delete", List.of("204")));
 
     /** Error statuses beyond the shared ones, with what they mean there. */
@@ -77,7 +78,8 @@ public class ApiDocument implements OASFilter {
             Map.entry("MessageResource_append", "AppendBody"),
             Map.entry("MessageResource_patch", "MessagePatch"),
             Map.entry("PerfResource_ingest", "SampleBody"),
-            Map.entry("SummaryResource_write", "NewSummary"));
+            Map.entry("SummaryResource_write", "NewSummary"),
+            Map.entry("KeyResource_create", "NewKey"));
 
     /** The schema of the JSON a route's success answers carry, where the code builds it by hand. */
     private static final Map<String, String> RESPONSE_BODIES = Map.ofEntries(
@@ -94,7 +96,8 @@ public class ApiDocument implements OASFilter {
             Map.entry("FileResource_toProvider", "FileView"),
             Map.entry("PerfResource_ingest", "Accepted"),
             Map.entry("PerfResource_params", "ParamsView"),
-            Map.entry("SummaryResource_write", "SummaryView"));
+            Map.entry("SummaryResource_write", "SummaryView"),
+            Map.entry("KeyResource_create", "IssuedKey"));
 
     /** Headers of success answers. */
     private static final Map<String, Map<String, String>> HEADERS = Map.ofEntries(
@@ -186,10 +189,15 @@ public class ApiDocument implements OASFilter {
             });
         });
         problem(responses, "400", "Bad input: the detail names it");
-        problem(responses, "401", "Missing or wrong API key");
+        boolean admin = path.startsWith("/admin/");
+        problem(responses, "401", admin ? "Missing or wrong admin key" : "Missing or wrong API key");
+        problem(responses, "403", admin ? "A tenant key: /admin routes take the admin key only"
+                : "The admin key: tenant routes take a tenant key");
         problem(responses, "414", "The request URI is longer than 8192 characters");
-        problem(responses, "429", "The tenant is over its request rate; Retry-After says when to come back");
-        retryAfter(responses.getAPIResponse("429"), "Seconds until the tenant has a request again");
+        if (!admin) {
+            problem(responses, "429", "The tenant is over its request rate; Retry-After says when to come back");
+            retryAfter(responses.getAPIResponse("429"), "Seconds until the tenant has a request again");
+        }
         problem(responses, "503", "PostgreSQL is unavailable or refuses writes, or this instance is stopping; retry later");
         retryAfter(responses.getAPIResponse("503"), "Seconds to wait, sent when this instance is stopping");
         if (path.contains("{")) {

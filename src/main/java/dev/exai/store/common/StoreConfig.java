@@ -19,6 +19,11 @@ public interface StoreConfig {
     /** Comma-separated {@code tenant:key} pairs (EXAI_STORE_API_KEYS). */
     Optional<List<String>> apiKeys();
 
+    /** The key of {@code /admin/...} routes (EXAI_STORE_ADMIN_KEY): it manages tenant keys and is refused on tenant routes. */
+    Optional<String> adminKey();
+
+    Security security();
+
     /** The tenant that owns every request when auth is disabled, and rows that predate tenants. */
     @WithDefault("default")
     String defaultTenant();
@@ -62,6 +67,19 @@ public interface StoreConfig {
         /** How long an idle stream waits before it sends a comment line, so proxies keep it open. */
         @WithDefault("15s")
         Duration heartbeat();
+    }
+
+    /** Tenant keys made at run time ({@code /admin/tenants/{tenant}/keys}). */
+    interface Security {
+        /** How often each replica asks whether a key was made or revoked (and reloads its keys when one was). */
+        @WithDefault("500ms")
+        Duration keyCheckEvery();
+
+        /**
+         * The secret the keys' hashes are keyed with (EXAI_STORE_SECURITY_KEY_HASH_SECRET, at least 32 characters); without it, a
+         * random one kept in the database.
+         */
+        Optional<String> keyHashSecret();
     }
 
     /**

@@ -5,8 +5,9 @@ import jakarta.enterprise.context.ApplicationScoped;
 
 /**
  * The one admission step every request passes, whatever serves it (a REST resource through {@link ApiKeyFilter},
- * the streamed upload route directly): the key names the principal (401 otherwise), the tenant's rate must have
- * room (429 with Retry-After), and a request that adds stored bytes needs the tenant under its quota (507).
+ * the streamed upload route directly): the key names the principal (401 otherwise; the admin key is a 403 here), the
+ * tenant's rate must have room (429 with Retry-After), and a request that adds stored bytes needs the tenant under its
+ * quota (507). {@code /admin} routes take the admin key only.
  */
 @ApplicationScoped
 public class Admission {
@@ -24,6 +25,9 @@ public class Admission {
      * request adds message text or file bytes. Throws the problem to answer when it is not admitted.
      */
     public Principal admit(String authorization, boolean storesBytes) {
+        if (keys.isAdmin(authorization)) {
+            throw forbidden("the admin key is for /admin routes only; use a tenant key");
+        }
         Principal principal = keys.principalOfHeader(authorization).orElseThrow(Admission::unauthorized);
         ProblemException refused = limits.admit(principal.tenant());
         if (refused == null && storesBytes) {
@@ -35,9 +39,25 @@ public class Admission {
         return principal;
     }
 
+    /** Admits a request to an {@code /admin} route: the admin key only (a tenant key is a 403, anything else a 401). */
+    public void admitAdmin(String authorization) {
+        if (keys.isAdmin(authorization)) {
+            return;
+        }
+        if (keys.principalOfHeader(authorization).isPresent()) {
+            throw forbidden("a tenant key cannot use /admin routes; use the admin key (EXAI_STORE_ADMIN_KEY)");
+        }
+        throw new ProblemException(401, "unauthorized", "Unauthorized", "send Authorization: Bearer <the admin key> (EXAI_STORE_ADMIN_KEY)")
+                .withHeader("WWW-Authenticate", "Bearer");
+    }
+
     private static ProblemException unauthorized() {
         return new ProblemException(401, "unauthorized", "Unauthorized",
-                "send Authorization: Bearer <key> with a key from EXAI_STORE_API_KEYS")
+                "send Authorization: Bearer <key> with a tenant key (from EXAI_STORE_API_KEYS, or made through /admin)")
                 .withHeader("WWW-Authenticate", "Bearer");
+    }
+
+    private static ProblemException forbidden(String detail) {
+        return new ProblemException(403, "forbidden", "Forbidden", detail);
     }
 }

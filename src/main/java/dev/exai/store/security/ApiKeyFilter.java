@@ -58,6 +58,10 @@ public class ApiKeyFilter {
             return null;
         }
         try {
+            if (path.startsWith("/admin/")) {
+                admission.admitAdmin(request.getHeaderString(HttpHeaders.AUTHORIZATION));
+                return null;
+            }
             Principal principal = admission.admit(credential(request, path), storesBytes(request.getMethod(), path));
             request.setProperty(Principal.PROPERTY, principal);
             return null;

@@ -15,21 +15,32 @@ import java.util.Optional;
 import java.util.regex.Pattern;
 
 /**
- * The tenant keys from EXAI_STORE_API_KEYS. A key maps to exactly one tenant; comparison is constant-time. Each key
- * has an id that names it in logs and records without revealing it: {@code env-} and the first 12 hex digits of its
- * SHA-256. In the prod profile the service refuses to start without keys unless auth was turned off explicitly.
+ * Which key a bearer token is: a tenant key from EXAI_STORE_API_KEYS (the bootstrap keys), one made at run time
+ * ({@link ManagedKeys}), or the admin key (EXAI_STORE_ADMIN_KEY). A key maps to exactly one tenant; comparison with
+ * the configured keys is constant-time. Each key has an id that names it in logs and records without revealing it:
+ * {@code env-} and the first 12 hex digits of its SHA-256, or {@code key-} and a made key's id. In the prod profile
+ * the service refuses to start with neither bootstrap keys nor an admin key unless auth was turned off explicitly.
  */
 @ApplicationScoped
 public class ApiKeys {
 
-    private static final Pattern TENANT = Pattern.compile("[A-Za-z0-9._-]{1,64}");
+    static final Pattern TENANT = Pattern.compile("[A-Za-z0-9._-]{1,64}");
 
     private final boolean enabled;
     private final String defaultTenant;
     private final Map<String, byte[]> keysByTenant;
     private final Map<String, String> keyIdsByTenant;
+    private final byte[] adminKey;
+    private final ManagedKeys managed;
 
-    public ApiKeys(StoreConfig config) {
+    public ApiKeys(StoreConfig config, ManagedKeys managed) {
+        this.managed = managed;
+        this.adminKey = config.adminKey().map(key -> {
+            if (key.length() < 16) {
+                throw new IllegalStateException("EXAI_STORE_ADMIN_KEY must be at least 16 characters");
+            }
+            return key.getBytes(StandardCharsets.UTF_8);
+        }).orElse(null);
         this.enabled = config.authEnabled();
         this.defaultTenant = config.defaultTenant();
         this.keysByTenant = parse(config.apiKeys().orElse(List.of()));
@@ -39,17 +50,25 @@ public class ApiKeys {
     }
 
     void checkOnStart(@Observes StartupEvent event) {
-        if (enabled && keysByTenant.isEmpty() && LaunchMode.current() == LaunchMode.NORMAL) {
-            throw new IllegalStateException("EXAI_STORE_API_KEYS is empty: set tenant:key pairs, "
-                    + "or set EXAI_STORE_AUTH_ENABLED=false to run without authentication");
+        if (enabled && keysByTenant.isEmpty() && adminKey == null && LaunchMode.current() == LaunchMode.NORMAL) {
+            throw new IllegalStateException("neither EXAI_STORE_API_KEYS nor EXAI_STORE_ADMIN_KEY is set: set tenant:key pairs, "
+                    + "or an admin key to make tenant keys with, or EXAI_STORE_AUTH_ENABLED=false to run without authentication");
         }
     }
 
     /** The principal of an {@code Authorization: Bearer <key>} header, or empty when it is missing or unknown. */
     public Optional<Principal> principalOfHeader(String authorization) {
-        String token = authorization != null && authorization.regionMatches(true, 0, "Bearer ", 0, 7)
-                ? authorization.substring(7).trim() : null;
-        return principalOf(token);
+        return principalOf(bearer(authorization));
+    }
+
+    /** Whether an {@code Authorization: Bearer <key>} header carries the admin key. */
+    public boolean isAdmin(String authorization) {
+        String token = bearer(authorization);
+        return adminKey != null && token != null && MessageDigest.isEqual(adminKey, token.getBytes(StandardCharsets.UTF_8));
+    }
+
+    private static String bearer(String authorization) {
+        return authorization != null && authorization.regionMatches(true, 0, "Bearer ", 0, 7) ? authorization.substring(7).trim() : null;
     }
 
     /** The principal a bearer token belongs to, or empty when the token is unknown. */
@@ -67,7 +86,7 @@ public class ApiKeys {
                 match = entry.getKey();
             }
         }
-        return match == null ? Optional.empty() : Optional.of(new Principal(match, keyIdsByTenant.get(match)));
+        return match != null ? Optional.of(new Principal(match, keyIdsByTenant.get(match))) : managed.principalOf(token);
     }
 
     public boolean enabled() {
