@@ -24,6 +24,8 @@ public interface StoreConfig {
 
     Security security();
 
+    Jwt jwt();
+
     /** The tenant that owns every request when auth is disabled, and rows that predate tenants. */
     @WithDefault("default")
     String defaultTenant();
@@ -67,6 +69,29 @@ public interface StoreConfig {
         /** How long an idle stream waits before it sends a comment line, so proxies keep it open. */
         @WithDefault("15s")
         Duration heartbeat();
+    }
+
+    /** JWT bearers (EXAI_STORE_JWT_*): accepted when a secret or a public key is set. */
+    interface Jwt {
+        /** HS256's shared secret (EXAI_STORE_JWT_SECRET), at least 32 bytes. */
+        Optional<String> secret();
+
+        /** RS256/ES256 public keys: a PEM file, or a JWK or JWKS file (EXAI_STORE_JWT_PUBLIC_KEY_LOCATION). */
+        Optional<String> publicKeyLocation();
+
+        /** The {@code iss} a token must carry, when set. */
+        Optional<String> issuer();
+
+        /** An {@code aud} a token must carry, when set. */
+        Optional<String> audience();
+
+        /** The claim that names the tenant. */
+        @WithDefault("tenant")
+        String tenantClaim();
+
+        /** How far {@code exp} and {@code nbf} may be off. */
+        @WithDefault("30s")
+        Duration leeway();
     }
 
     /** Tenant keys made at run time ({@code /admin/tenants/{tenant}/keys}). */

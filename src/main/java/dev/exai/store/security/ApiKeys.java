@@ -32,9 +32,11 @@ public class ApiKeys {
     private final Map<String, String> keyIdsByTenant;
     private final byte[] adminKey;
     private final ManagedKeys managed;
+    private final JwtBearers jwts;
 
-    public ApiKeys(StoreConfig config, ManagedKeys managed) {
+    public ApiKeys(StoreConfig config, ManagedKeys managed, JwtBearers jwts) {
         this.managed = managed;
+        this.jwts = jwts;
         this.adminKey = config.adminKey().map(key -> {
             if (key.length() < 16) {
                 throw new IllegalStateException("EXAI_STORE_ADMIN_KEY must be at least 16 characters");
@@ -50,9 +52,10 @@ public class ApiKeys {
     }
 
     void checkOnStart(@Observes StartupEvent event) {
-        if (enabled && keysByTenant.isEmpty() && adminKey == null && LaunchMode.current() == LaunchMode.NORMAL) {
-            throw new IllegalStateException("neither EXAI_STORE_API_KEYS nor EXAI_STORE_ADMIN_KEY is set: set tenant:key pairs, "
-                    + "or an admin key to make tenant keys with, or EXAI_STORE_AUTH_ENABLED=false to run without authentication");
+        if (enabled && keysByTenant.isEmpty() && adminKey == null && !jwts.configured() && LaunchMode.current() == LaunchMode.NORMAL) {
+            throw new IllegalStateException("none of EXAI_STORE_API_KEYS, EXAI_STORE_ADMIN_KEY or a JWT key is set: set tenant:key "
+                    + "pairs, or an admin key to make tenant keys with, or EXAI_STORE_JWT_SECRET / EXAI_STORE_JWT_PUBLIC_KEY_LOCATION, "
+                    + "or EXAI_STORE_AUTH_ENABLED=false to run without authentication");
         }
     }
 
@@ -71,7 +74,10 @@ public class ApiKeys {
         return authorization != null && authorization.regionMatches(true, 0, "Bearer ", 0, 7) ? authorization.substring(7).trim() : null;
     }
 
-    /** The principal a bearer token belongs to, or empty when the token is unknown. */
+    /**
+     * The principal a bearer token belongs to, or empty when the token is unknown; a JWT (when JWTs are accepted) that
+     * fails its checks throws its 401.
+     */
     public Optional<Principal> principalOf(String token) {
         if (!enabled) {
             return Optional.of(new Principal(defaultTenant, "none"));
@@ -86,7 +92,11 @@ public class ApiKeys {
                 match = entry.getKey();
             }
         }
-        return match != null ? Optional.of(new Principal(match, keyIdsByTenant.get(match))) : managed.principalOf(token);
+        if (match != null) {
+            return Optional.of(new Principal(match, keyIdsByTenant.get(match)));
+        }
+        Optional<Principal> jwt = jwts.ifJwt(token);
+        return jwt.isPresent() ? jwt : managed.principalOf(token);
     }
 
     public boolean enabled() {

@@ -10,6 +10,7 @@ import static org.hamcrest.Matchers.not;
 import static org.hamcrest.Matchers.notNullValue;
 import static org.hamcrest.Matchers.nullValue;
 
+import dev.exai.store.testing.Api;
 import dev.exai.store.testing.StoreTestResource;
 import io.quarkus.test.common.QuarkusTestResource;
 import io.quarkus.test.junit.QuarkusTest;
@@ -30,10 +31,8 @@ import org.junit.jupiter.api.Test;
 @QuarkusTestResource(StoreTestResource.class)
 class KeysTest {
 
-    static final String ADMIN_KEY = "admin-test-key-0123456789";
-
     static RequestSpecification admin() {
-        return as(ADMIN_KEY);
+        return as(Api.ADMIN_KEY);
     }
 
     @Test

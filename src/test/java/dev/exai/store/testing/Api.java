@@ -19,6 +19,8 @@ public final class Api {
 
     public static final String ALPHA_KEY = "alpha-test-key";
     public static final String BETA_KEY = "beta-test-key";
+    /** The test profile's admin key (exai-store.admin-key), the only key /admin routes take. */
+    public static final String ADMIN_KEY = "admin-test-key-0123456789";
 
     static {
         io.restassured.RestAssured.enableLoggingOfRequestAndResponseIfValidationFails();
