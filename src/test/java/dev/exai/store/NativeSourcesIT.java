@@ -79,6 +79,7 @@ class NativeSourcesIT {
             "dev.exai.store.session.SummaryHook$Level",
             "dev.exai.store.security.KeyRows$Accepted",
             "dev.exai.store.security.KeyRows$State",
+            "dev.exai.store.security.AuthFailures$Window",
             "dev.exai.store.session.SummaryHook$Live",
             "dev.exai.store.session.SessionSummaryCache$SummaryContext",
             "dev.exai.store.session.SessionService$Created",

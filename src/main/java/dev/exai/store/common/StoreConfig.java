@@ -26,6 +26,14 @@ public interface StoreConfig {
 
     Jwt jwt();
 
+    Audit audit();
+
+    /** The audit trail ({@code GET /admin/audit}). */
+    interface Audit {
+        /** How long audit rows are kept (EXAI_STORE_AUDIT_RETENTION); unset: kept for good. */
+        Optional<Duration> retention();
+    }
+
     /** The tenant that owns every request when auth is disabled, and rows that predate tenants. */
     @WithDefault("default")
     String defaultTenant();

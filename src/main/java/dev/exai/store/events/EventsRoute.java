@@ -78,7 +78,7 @@ public class EventsRoute {
         EventFeed.Filter filter;
         Long after;
         try {
-            caller = admission.admit(ctx.request().getHeader(HttpHeaders.AUTHORIZATION), false);
+            caller = admission.admit(ctx, ctx.request().getHeader(HttpHeaders.AUTHORIZATION), false);
             TextInput.checkQuery(ctx.request().params());
             after = after(ctx.request().getHeader("Last-Event-ID"), ctx.request().getParam("after"));
             String cid = ctx.request().getParam("continuation_id");

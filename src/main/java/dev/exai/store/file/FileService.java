@@ -8,6 +8,7 @@ import dev.exai.store.common.ProblemException;
 import dev.exai.store.common.Tokens;
 import dev.exai.store.events.EventOutbox;
 import dev.exai.store.provider.ModelProviders;
+import dev.exai.store.security.AuditTrail;
 import dev.exai.store.security.Principal;
 import io.smallrye.mutiny.Uni;
 import io.smallrye.mutiny.infrastructure.Infrastructure;
@@ -45,9 +46,11 @@ public class FileService {
 
     private final Tokens tokens;
     private final EventOutbox events;
+    private final AuditTrail audit;
 
     public FileService(Database db, FileStore store, BlobStore blobs, FileCache cache, ModelProviders providers, Tokens tokens,
-                       EventOutbox events) {
+                       EventOutbox events, AuditTrail audit) {
+        this.audit = audit;
         this.tokens = tokens;
         this.events = events;
         this.db = db;
@@ -122,6 +125,7 @@ public class FileService {
         return db.inTransaction(BLOB_BOUND, conn -> store.deleteFile(conn, tenant, id)
                         .onItem().ifNull().failWith(() -> notFound(id))
                         .call(gone -> events.record(conn, tenant, "file.deleted", gone.sessionId(), fileData(id, gone.sessionId())))
+                        .call(gone -> audit.record(conn, caller, "file.delete", "file " + id, null))
                         .map(FileStore.Deleted::sha256)
                         .chain(sha -> store.lockBlob(conn, sha)
                                 .chain(() -> store.deleteBlobIfUnused(conn, sha))

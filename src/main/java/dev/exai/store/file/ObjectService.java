@@ -4,6 +4,7 @@ import dev.exai.store.common.Database;
 import dev.exai.store.common.ProblemException;
 import dev.exai.store.common.StoreConfig;
 import dev.exai.store.events.EventOutbox;
+import dev.exai.store.security.AuditTrail;
 import dev.exai.store.security.Principal;
 import io.smallrye.mutiny.Uni;
 import io.vertx.core.Future;
@@ -37,10 +38,12 @@ public class ObjectService {
     private final FileCache cache;
     private final BlobStoreProducer blobStores;
     private final EventOutbox events;
+    private final AuditTrail audit;
     private final long maxBytes;
 
     public ObjectService(Database db, ObjectStore store, FileStore files, BlobStore blobs, FileCache cache, BlobStoreProducer blobStores,
-                         EventOutbox events, StoreConfig config) {
+                         EventOutbox events, AuditTrail audit, StoreConfig config) {
+        this.audit = audit;
         this.db = db;
         this.events = events;
         this.blobStores = blobStores;
@@ -151,8 +154,18 @@ public class ObjectService {
                         .onItem().ifNull().failWith(() -> bucketNotFound(bucket))
                         .chain(found -> store.delete(conn, tenant, bucket, names))
                         .call(gone -> deleted(conn, tenant, gone))
+                        .call(gone -> audited(conn, caller, gone))
                         .call(gone -> freeBlobs(conn, gone)))
                 .call(gone -> evict(tenant, gone));
+    }
+
+    /** One audit row per object removed, in the removal's transaction. */
+    private Uni<Void> audited(SqlConnection sql, Principal caller, List<StoredObject> gone) {
+        Uni<Void> recorded = Uni.createFrom().voidItem();
+        for (StoredObject object : gone) {
+            recorded = recorded.chain(() -> audit.record(sql, caller, "file.delete", "object " + object.bucket() + "/" + object.name(), null));
+        }
+        return recorded;
     }
 
     /** Renames an object within its bucket; 404 when it is not there, 409 when the new name is taken. */

@@ -76,7 +76,7 @@ public class UploadRoute {
         Principal caller;
         String idempotencyKey;
         try {
-            caller = admission.admit(request.getHeader(HttpHeaders.AUTHORIZATION), true);
+            caller = admission.admit(ctx, request.getHeader(HttpHeaders.AUTHORIZATION), true);
             TextInput.checkQuery(request.params());
             idempotencyKey = IdempotencyKey.checked(TextInput.checked(request.getHeader(IdempotencyKey.HEADER), IdempotencyKey.HEADER));
         } catch (ProblemException refused) {

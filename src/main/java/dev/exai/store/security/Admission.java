@@ -1,6 +1,7 @@
 package dev.exai.store.security;
 
 import dev.exai.store.common.ProblemException;
+import io.vertx.ext.web.RoutingContext;
 import jakarta.enterprise.context.ApplicationScoped;
 
 /**
@@ -14,17 +15,56 @@ public class Admission {
 
     private final ApiKeys keys;
     private final TenantLimits limits;
+    private final AuthFailures failures;
 
-    public Admission(ApiKeys keys, TenantLimits limits) {
+    public Admission(ApiKeys keys, TenantLimits limits, AuthFailures failures) {
         this.keys = keys;
         this.limits = limits;
+        this.failures = failures;
     }
 
     /**
-     * The principal of an {@code Authorization} header, taken from its tenant's rate; {@code storesBytes} when the
-     * request adds message text or file bytes. Throws the problem to answer when it is not admitted.
+     * The principal of the request {@code ctx} with this {@code Authorization} header, taken from its tenant's rate;
+     * {@code storesBytes} when the request adds message text or file bytes. Throws the problem to answer when it is
+     * not admitted (a refused authentication counts towards its address's burst, {@link AuthFailures}).
      */
-    public Principal admit(String authorization, boolean storesBytes) {
+    public Principal admit(RoutingContext ctx, String authorization, boolean storesBytes) {
+        String address = address(ctx);
+        String requestId = requestId(ctx);
+        try {
+            return admit(authorization, storesBytes).in(requestId, address);
+        } catch (ProblemException refused) {
+            if (refused.status() == 401) {
+                failures.failed(address, requestId);
+            }
+            throw refused;
+        }
+    }
+
+    /** Admits a request to an {@code /admin} route (the admin key only) and answers its principal. */
+    public Principal admitAdmin(RoutingContext ctx, String authorization) {
+        String address = address(ctx);
+        String requestId = requestId(ctx);
+        try {
+            admitAdmin(authorization);
+            return new Principal(null, "admin", requestId, address);
+        } catch (ProblemException refused) {
+            if (refused.status() == 401) {
+                failures.failed(address, requestId);
+            }
+            throw refused;
+        }
+    }
+
+    private static String address(RoutingContext ctx) {
+        return ctx.request().remoteAddress() == null ? null : ctx.request().remoteAddress().hostAddress();
+    }
+
+    private static String requestId(RoutingContext ctx) {
+        return ctx.response().headers().get("X-Request-Id");
+    }
+
+    private Principal admit(String authorization, boolean storesBytes) {
         if (keys.isAdmin(authorization)) {
             throw forbidden("the admin key is for /admin routes only; use a tenant key");
         }
@@ -39,8 +79,8 @@ public class Admission {
         return principal;
     }
 
-    /** Admits a request to an {@code /admin} route: the admin key only (a tenant key is a 403, anything else a 401). */
-    public void admitAdmin(String authorization) {
+    /** The admin key only: a tenant key is a 403, anything else a 401. */
+    private void admitAdmin(String authorization) {
         if (keys.isAdmin(authorization)) {
             return;
         }

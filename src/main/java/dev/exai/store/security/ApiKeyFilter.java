@@ -2,6 +2,7 @@ package dev.exai.store.security;
 
 import dev.exai.store.common.ErrorDialects;
 import dev.exai.store.common.ProblemException;
+import io.vertx.ext.web.RoutingContext;
 import jakarta.ws.rs.container.ContainerRequestContext;
 import jakarta.ws.rs.core.HttpHeaders;
 import jakarta.ws.rs.core.Response;
@@ -52,17 +53,17 @@ public class ApiKeyFilter {
     }
 
     @ServerRequestFilter(preMatching = true)
-    public Response authenticate(ContainerRequestContext request) {
+    public Response authenticate(ContainerRequestContext request, RoutingContext ctx) {
         String path = request.getUriInfo().getPath();
         if (path.startsWith("/q/") || keyless(request.getMethod(), path)) {
             return null;
         }
         try {
             if (path.startsWith("/admin/")) {
-                admission.admitAdmin(request.getHeaderString(HttpHeaders.AUTHORIZATION));
+                request.setProperty(Principal.PROPERTY, admission.admitAdmin(ctx, request.getHeaderString(HttpHeaders.AUTHORIZATION)));
                 return null;
             }
-            Principal principal = admission.admit(credential(request, path), storesBytes(request.getMethod(), path));
+            Principal principal = admission.admit(ctx, credential(request, path), storesBytes(request.getMethod(), path));
             request.setProperty(Principal.PROPERTY, principal);
             return null;
         } catch (ProblemException refused) {

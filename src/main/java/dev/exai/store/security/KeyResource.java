@@ -13,6 +13,8 @@ import jakarta.ws.rs.POST;
 import jakarta.ws.rs.Path;
 import jakarta.ws.rs.PathParam;
 import jakarta.ws.rs.Produces;
+import jakarta.ws.rs.container.ContainerRequestContext;
+import jakarta.ws.rs.core.Context;
 import jakarta.ws.rs.core.MediaType;
 import jakarta.ws.rs.core.Response;
 import java.time.OffsetDateTime;
@@ -41,7 +43,7 @@ public class KeyResource {
     @Operation(summary = "Make a tenant key", description = "Admin key only. Answers the key once (only a keyed hash of it is "
             + "stored); it works at once on this replica and within one key check (EXAI_STORE_SECURITY_KEY_CHECK_EVERY, 500 ms) "
             + "on the others. Optional name and expires_at (a future RFC 3339 time).")
-    public Uni<Response> create(@PathParam("tenant") String tenant, JsonNode body) {
+    public Uni<Response> create(@Context ContainerRequestContext http, @PathParam("tenant") String tenant, JsonNode body) {
         String checked = tenant(tenant);
         JsonNode request = body == null || body.isNull() ? null : body;
         if (request != null && !request.isObject()) {
@@ -74,7 +76,7 @@ public class KeyResource {
                 }
             }
         }
-        return keys.create(checked, name, expiresAt).map(issued -> Response.status(201).entity(issued).build());
+        return keys.create(Principal.of(http), checked, name, expiresAt).map(issued -> Response.status(201).entity(issued).build());
     }
 
     @GET
@@ -90,8 +92,8 @@ public class KeyResource {
             + "key check on the others.")
     @APIResponse(responseCode = "204", description = "Revoked")
     @Produces(MediaType.WILDCARD)
-    public Uni<Response> revoke(@PathParam("tenant") String tenant, @PathParam("id") String id) {
-        return keys.revoke(tenant(tenant), id).map(revoked -> Response.noContent().build());
+    public Uni<Response> revoke(@Context ContainerRequestContext http, @PathParam("tenant") String tenant, @PathParam("id") String id) {
+        return keys.revoke(Principal.of(http), tenant(tenant), id).map(revoked -> Response.noContent().build());
     }
 
     private static String tenant(String tenant) {

@@ -53,7 +53,10 @@ public class ManagedKeys {
     private volatile SecretKeySpec secret;
     private volatile long flushedAt = System.nanoTime();
 
-    ManagedKeys(Database db, KeyRows rows, StoreConfig config) {
+    private final AuditTrail audit;
+
+    ManagedKeys(Database db, KeyRows rows, AuditTrail audit, StoreConfig config) {
+        this.audit = audit;
         this.db = db;
         this.rows = rows;
         this.everyMs = config.security().keyCheckEvery().toMillis();
@@ -127,7 +130,7 @@ public class ManagedKeys {
     }
 
     /** Makes a key for the tenant: 256 random bits, shown in this answer only. */
-    public Uni<IssuedKey> create(String tenant, String name, OffsetDateTime expiresAt) {
+    public Uni<IssuedKey> create(Principal admin, String tenant, String name, OffsetDateTime expiresAt) {
         if (secret == null) {
             return Uni.createFrom().failure(ProblemException.unavailable("the key store is not reachable yet; retry"));
         }
@@ -135,7 +138,8 @@ public class ManagedKeys {
         RANDOM.nextBytes(random);
         String key = "exai_" + Base64.getUrlEncoder().withoutPadding().encodeToString(random);
         String prefix = key.substring(0, 12);
-        return db.inTransaction(conn -> rows.insert(conn, tenant, name, prefix, hash(key), expiresAt))
+        return db.inTransaction(conn -> rows.insert(conn, tenant, name, prefix, hash(key), expiresAt)
+                        .call(view -> audit.record(conn, admin.forTenant(tenant), "key.create", "key " + view.id(), null)))
                 .call(this::check)
                 .map(view -> new IssuedKey(view.id(), tenant, name, key, prefix, view.createdAt(), view.expiresAt()));
     }
@@ -146,15 +150,16 @@ public class ManagedKeys {
     }
 
     /** Revokes one of the tenant's keys: refused here at once, on other replicas within one check. 404 when it has no such live key. */
-    public Uni<KeyView> revoke(String tenant, String id) {
+    public Uni<KeyView> revoke(Principal admin, String tenant, String id) {
         UUID keyId;
         try {
             keyId = UUID.fromString(id);
         } catch (IllegalArgumentException e) {
             return Uni.createFrom().failure(ProblemException.notFound("key " + id));
         }
-        return db.inTransaction(conn -> rows.revoke(conn, tenant, keyId))
-                .onItem().ifNull().failWith(() -> ProblemException.notFound("live key " + id + " of tenant " + tenant))
+        return db.inTransaction(conn -> rows.revoke(conn, tenant, keyId)
+                        .onItem().ifNull().failWith(() -> ProblemException.notFound("live key " + id + " of tenant " + tenant))
+                        .call(view -> audit.record(conn, admin.forTenant(tenant), "key.revoke", "key " + id, null)))
                 .call(this::check);
     }
 

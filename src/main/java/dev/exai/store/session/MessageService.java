@@ -11,6 +11,7 @@ import dev.exai.store.common.StoreConfig;
 import dev.exai.store.common.Tokens;
 import dev.exai.store.events.EventOutbox;
 import dev.exai.store.file.FileService;
+import dev.exai.store.security.AuditTrail;
 import dev.exai.store.security.Principal;
 import io.smallrye.mutiny.Uni;
 import io.smallrye.mutiny.infrastructure.Infrastructure;
@@ -42,6 +43,7 @@ public class MessageService {
     private final SessionService sessions;
     private final SessionCache cache;
     private final SessionSummaryCache cachedSummaries;
+    private final AuditTrail audit;
     private final Tokens tokens;
     private final FileService files;
     /** Null when group commit is off ({@code exai-store.messages.group-commit=false}). */
@@ -52,7 +54,8 @@ public class MessageService {
 
     public MessageService(Database db, MessageRows rows, SessionRows sessionRows, SearchRows searchRows, SessionService sessions,
                           SessionCache cache, SessionSummaryCache cachedSummaries, Tokens tokens, FileService files,
-                          GroupCommit groupCommit, EventOutbox events, SummaryHook summaries, StoreConfig config) {
+                          GroupCommit groupCommit, EventOutbox events, SummaryHook summaries, AuditTrail audit, StoreConfig config) {
+        this.audit = audit;
         this.cachedSummaries = cachedSummaries;
         this.db = db;
         this.events = events;
@@ -300,8 +303,9 @@ public class MessageService {
                                 // redacting a tombstone again changes nothing (a summary written since saw the tombstone)
                                 .call(() -> current.redacted() ? Uni.createFrom().voidItem()
                                         : events.record(conn, tenant, "message.redacted", cid, messageData(cid, seq))
+                                                .chain(() -> audit.record(conn, caller, "message.redact", "message " + seq + " of session " + cid, null))
                                                 .chain(() -> sessionRows.covering(conn, tenant, cid, seq))
-                                                .chain(covering -> summaries.messageRedacted(conn, tenant, covering.sessionId(), seq,
+                                                .chain(covering -> summaries.messageRedacted(conn, caller, covering.sessionId(), seq,
                                                         covering.continuations()))
                                                 .invoke(staledIn::addAll))))
                 .call(tombstone -> cache.replace(tenant, cid, tombstone))

@@ -26,9 +26,10 @@ public class SessionPurgeJob {
         this.keyRetentionSeconds = config.messages().idempotencyRetention().toSeconds();
     }
 
+    /** One purge pass: run by the scheduler, and by tests that need it now. */
     @Scheduled(every = "${exai-store.sessions.purge-every:1m}", delayed = "10s",
             concurrentExecution = Scheduled.ConcurrentExecution.SKIP)
-    Uni<Void> purge() {
+    public Uni<Void> purge() {
         return sessions.purgeExpired(BATCH)
                 .chain(sessions -> messages.purgeKeys(keyRetentionSeconds).invoke(keys -> {
                     if (sessions > 0 || keys > 0) {

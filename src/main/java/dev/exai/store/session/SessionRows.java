@@ -2,6 +2,7 @@ package dev.exai.store.session;
 
 import dev.exai.store.common.Database;
 import dev.exai.store.events.EventOutbox;
+import dev.exai.store.security.AuditTrail;
 import dev.exai.store.common.KeysetPage;
 import dev.exai.store.common.Page;
 import dev.exai.store.common.RowQuery;
@@ -42,7 +43,8 @@ class SessionRows {
     Uni<Void> deleteIfExpired(SqlClient sql, String tenant, String cid) {
         return sql.preparedQuery("WITH gone AS (DELETE FROM chat_sessions s WHERE tenant = $1 AND continuation_id = $2"
                         + " AND expires_at <= now() AND NOT EXISTS (SELECT 1 FROM chat_sessions c WHERE c.parent_id = s.id)"
-                        + " RETURNING tenant, continuation_id) " + EventOutbox.sessionEvents("gone", "session.expired"))
+                        + " RETURNING tenant, continuation_id), a AS (" + AuditTrail.rowsGone("gone", "session.expire") + ") "
+                        + EventOutbox.sessionEvents("gone", "session.expired"))
                 .execute(Tuple.of(tenant, cid)).replaceWithVoid();
     }
 
@@ -225,7 +227,8 @@ class SessionRows {
         return db.run(pool -> pool.preparedQuery("WITH gone AS (DELETE FROM chat_sessions WHERE id IN "
                         + "(SELECT s.id FROM chat_sessions s WHERE s.expires_at <= now()"
                         + " AND NOT EXISTS (SELECT 1 FROM chat_sessions c WHERE c.parent_id = s.id) LIMIT $1)"
-                        + " RETURNING tenant, continuation_id), e AS (" + EventOutbox.sessionEvents("gone", "session.expired")
+                        + " RETURNING tenant, continuation_id), a AS (" + AuditTrail.rowsGone("gone", "session.expire")
+                        + "), e AS (" + EventOutbox.sessionEvents("gone", "session.expired")
                         + ") SELECT count(*) FROM gone")
                 .execute(Tuple.of(batch))
                 .map(rows -> rows.iterator().next().getLong(0).intValue()));

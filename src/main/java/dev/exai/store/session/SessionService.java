@@ -7,6 +7,7 @@ import dev.exai.store.common.Page;
 import dev.exai.store.common.ProblemException;
 import dev.exai.store.common.RowQuery;
 import dev.exai.store.events.EventOutbox;
+import dev.exai.store.security.AuditTrail;
 import dev.exai.store.security.Principal;
 import dev.exai.store.security.TenantLimits;
 import io.smallrye.mutiny.Uni;
@@ -34,7 +35,10 @@ public class SessionService {
     private final TenantLimits limits;
     private final EventOutbox events;
 
-    public SessionService(Database db, SessionRows rows, SessionCache cache, TenantLimits limits, EventOutbox events) {
+    private final AuditTrail audit;
+
+    public SessionService(Database db, SessionRows rows, SessionCache cache, TenantLimits limits, EventOutbox events, AuditTrail audit) {
+        this.audit = audit;
         this.db = db;
         this.events = events;
         this.rows = rows;
@@ -206,7 +210,9 @@ public class SessionService {
                         }).call(deleted -> {
                             Uni<Void> recorded = Uni.createFrom().voidItem();
                             for (String gone : deleted) {
-                                recorded = recorded.chain(() -> events.record(conn, tenant, "session.deleted", gone, sessionData(gone)));
+                                recorded = recorded.chain(() -> events.record(conn, tenant, "session.deleted", gone, sessionData(gone)))
+                                        .chain(() -> audit.record(conn, caller, "session.delete", "session " + gone,
+                                                JsonNodeFactory.instance.objectNode().put("cascade", !gone.equals(cid))));
                             }
                             return recorded;
                         })))

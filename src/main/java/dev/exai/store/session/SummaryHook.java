@@ -1,6 +1,7 @@
 package dev.exai.store.session;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import dev.exai.store.security.Principal;
 import io.smallrye.mutiny.Uni;
 import io.vertx.mutiny.sqlclient.SqlClient;
 import java.util.List;
@@ -34,7 +35,7 @@ public interface SummaryHook {
      * sessions in {@code continuations} (whose histories include that message), become stale. Answers the
      * continuation_ids of the sessions that had one made stale (their cached summaries go once the redaction commits).
      */
-    Uni<List<String>> messageRedacted(SqlClient sql, String tenant, UUID sessionId, long seq, List<UUID> continuations);
+    Uni<List<String>> messageRedacted(SqlClient sql, Principal caller, UUID sessionId, long seq, List<UUID> continuations);
 
     /** A live summary as the cache keeps it for context reads. */
     record Live(String id, long throughSeq, long createdAtMicros, long tokenCount, long tokensThrough, String content) {

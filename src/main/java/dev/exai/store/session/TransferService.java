@@ -1,8 +1,10 @@
 package dev.exai.store.session;
 
+import com.fasterxml.jackson.databind.node.JsonNodeFactory;
 import dev.exai.store.common.Database;
 import dev.exai.store.common.IdempotencyKey;
 import dev.exai.store.common.ProblemException;
+import dev.exai.store.security.AuditTrail;
 import dev.exai.store.security.Principal;
 import io.smallrye.mutiny.Multi;
 import io.smallrye.mutiny.Uni;
@@ -30,9 +32,11 @@ public class TransferService {
     private final MessageService messages;
     private final SessionCache cache;
     private final SummaryHook summaries;
+    private final AuditTrail audit;
 
     public TransferService(Database db, TransferRows rows, SessionRows sessionRows, SessionService sessions, MessageService messages,
-                           SessionCache cache, SummaryHook summaries) {
+                           SessionCache cache, SummaryHook summaries, AuditTrail audit) {
+        this.audit = audit;
         this.db = db;
         this.rows = rows;
         this.sessionRows = sessionRows;
@@ -81,7 +85,10 @@ public class TransferService {
                     Uni<Boolean> claimed = idempotencyKey == null ? Uni.createFrom().item(true)
                             : rows.claimImportKey(conn, tenant, idempotencyKey, requestHash, cid);
                     return claimed.chain(owned -> owned
-                            ? insertImported(conn, tenant, parsed, counts).map(session -> new Imported(session.view(), false))
+                            ? insertImported(conn, tenant, parsed, counts)
+                                    .call(session -> audit.record(conn, caller, "session.import", "session " + cid,
+                                            JsonNodeFactory.instance.objectNode().put("messages", imported.size())))
+                                    .map(session -> new Imported(session.view(), false))
                             : replayImport(conn, tenant, idempotencyKey, requestHash));
                 }))
                 // the first read re-warms the cache from PostgreSQL; keys left by an earlier session of that id go

@@ -11,6 +11,7 @@ import dev.exai.store.common.Times;
 import dev.exai.store.common.Tokens;
 import dev.exai.store.events.EventOutbox;
 import dev.exai.store.provider.ModelProviders;
+import dev.exai.store.security.AuditTrail;
 import dev.exai.store.security.Principal;
 import dev.exai.store.session.ContextReader;
 import dev.exai.store.session.SessionService;
@@ -49,9 +50,11 @@ public class SummaryService implements SummaryHook {
     private final Tokens tokens;
     private final EventOutbox events;
     private final ObjectMapper json;
+    private final AuditTrail audit;
 
     public SummaryService(Database db, SummaryRows rows, SummaryRequests requests, SessionService sessions, ContextReader contexts,
-                          ModelProviders providers, Tokens tokens, EventOutbox events, ObjectMapper json) {
+                          ModelProviders providers, Tokens tokens, EventOutbox events, AuditTrail audit, ObjectMapper json) {
+        this.audit = audit;
         this.db = db;
         this.requests = requests;
         this.rows = rows;
@@ -200,12 +203,14 @@ public class SummaryService implements SummaryHook {
     }
 
     @Override
-    public Uni<List<String>> messageRedacted(SqlClient sql, String tenant, UUID sessionId, long seq, List<UUID> continuations) {
+    public Uni<List<String>> messageRedacted(SqlClient sql, Principal caller, UUID sessionId, long seq, List<UUID> continuations) {
+        String tenant = caller.tenant();
         return rows.makeStale(sql, sessionId, seq, continuations).chain(staled -> {
             Uni<Void> recorded = Uni.createFrom().voidItem();
             for (SummaryRows.Staled s : staled) {
                 ObjectNode data = JsonNodeFactory.instance.objectNode().put("continuation_id", s.continuationId()).put("summary_id", s.id());
-                recorded = recorded.chain(() -> events.record(sql, tenant, "summary.stale", s.continuationId(), data));
+                recorded = recorded.chain(() -> events.record(sql, tenant, "summary.stale", s.continuationId(), data))
+                        .chain(() -> audit.record(sql, caller, "summary.stale", "summary " + s.id() + " of session " + s.continuationId(), null));
             }
             return recorded.replaceWith(staled.stream().map(SummaryRows.Staled::continuationId).distinct().toList());
         });

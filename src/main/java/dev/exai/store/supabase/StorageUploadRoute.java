@@ -64,7 +64,7 @@ public class StorageUploadRoute {
                 admitted = door.uploadGrant(bucket, name, request.getParam("token"))
                         .map(grant -> new Upload(grant.principal(), bucket, name, grant.upsert()));
             } else {
-                Principal caller = admission.admit(credential(request), true);
+                Principal caller = admission.admit(ctx, credential(request), true);
                 boolean upsert = request.method() == HttpMethod.PUT || "true".equalsIgnoreCase(request.getHeader("x-upsert"));
                 admitted = Uni.createFrom().item(new Upload(caller, bucket, name, upsert));
             }
