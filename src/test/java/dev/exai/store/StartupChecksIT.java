@@ -24,7 +24,7 @@ class StartupChecksIT {
         try (AppProcess app = AppProcess.start("no-keys", database, "", Map.of())) {
             assertThatThrownBy(() -> app.awaitReady(Duration.ofSeconds(60))).hasMessageContaining("exited");
         }
-        assertThat(Files.readString(Path.of("target", "it-logs", "no-keys.log"))).contains("EXAI_STORE_API_KEYS is empty");
+        assertThat(Files.readString(Path.of("target", "it-logs", "no-keys.log"))).contains("none of EXAI_STORE_API_KEYS, EXAI_STORE_ADMIN_KEY or a JWT key is set");
     }
 
     @Test

@@ -70,6 +70,8 @@ public class ManagedKeys {
     }
 
     void start(@Observes StartupEvent event, Vertx vertx) {
+        // waits (on the main thread, before the HTTP server takes requests): a replica that answered before knowing
+        // the made keys would refuse them
         try {
             check().await().atMost(Duration.ofSeconds(10));
         } catch (RuntimeException e) {

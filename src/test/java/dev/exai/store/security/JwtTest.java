@@ -46,6 +46,12 @@ class JwtTest {
         as(sign("ES256", privateKey("ec-private.pem", "EC"), "test-ec", claims("alpha", 300))).get("/sessions/" + cid)
                 .then().statusCode(200);
         as(sign("HS256", hmac(SECRET), null, claims("beta", 300))).get("/sessions/" + cid).then().statusCode(404);
+        // the Supabase door takes it as supabase-py sends a key: the apikey header
+        io.restassured.RestAssured.given().header("apikey", sign("HS256", hmac(SECRET), null, claims("alpha", 300)))
+                .get("/rest/v1/conversations?select=continuation_id&continuation_id=eq." + cid).then().statusCode(200)
+                .body("[0].continuation_id", equalTo(cid));
+        io.restassured.RestAssured.given().header("apikey", sign("HS256", hmac(SECRET), null, claims("alpha", -120)))
+                .get("/rest/v1/conversations?select=continuation_id").then().statusCode(401);
     }
 
     @Test
