@@ -59,6 +59,8 @@ public final class IncomingUpload {
     private long size;
     private boolean sawFile;
     private boolean done;
+    /** A write to the upload file that failed; the pipe may have ended before its failure arrived. */
+    private Throwable failedWrite;
 
     private IncomingUpload(RoutingContext ctx, Path path, long maxBytes, String tooLargeDetail) {
         this.ctx = ctx;
@@ -166,7 +168,7 @@ public final class IncomingUpload {
             }
             Buffer full = pending;
             pending = Buffer.buffer(WRITE_CHUNK_BYTES + n);
-            return file.write(full);
+            return file.write(full).onFailure(e -> failedWrite = e);
         }
 
         @Override
@@ -232,9 +234,11 @@ public final class IncomingUpload {
         opening.compose(opened -> pending.length() == 0 ? Future.<Void>succeededFuture() : opened.write(pending))
                 .compose(written -> opening.result().flush())
                 .compose(flushed -> opening.result().close()).onComplete(closed -> {
-                    if (closed.failed()) {
+                    // close waits for every write, so a write that failed after the pipe ended is known by now
+                    Throwable failure = closed.failed() ? closed.cause() : failedWrite;
+                    if (failure != null) {
                         deleteQuietly(path);
-                        result.tryFail(closed.cause());
+                        result.tryFail(failure);
                     } else if (!sawFile) {
                         deleteQuietly(path);
                         result.tryFail(ProblemException.badRequest(partName == null ? "the multipart form has no part with a filename"
