@@ -3,6 +3,7 @@ package dev.exai.store.security;
 import dev.exai.store.common.ProblemException;
 import io.vertx.ext.web.RoutingContext;
 import jakarta.enterprise.context.ApplicationScoped;
+import java.util.function.BiFunction;
 
 /**
  * The one admission step every request passes, whatever serves it (a REST resource through {@link ApiKeyFilter},
@@ -29,25 +30,23 @@ public class Admission {
      * not admitted (a refused authentication counts towards its address's burst, {@link AuthFailures}).
      */
     public Principal admit(RoutingContext ctx, String authorization, boolean storesBytes) {
-        String address = address(ctx);
-        String requestId = requestId(ctx);
-        try {
-            return admit(authorization, storesBytes).in(requestId, address);
-        } catch (ProblemException refused) {
-            if (refused.status() == 401) {
-                failures.failed(address, requestId);
-            }
-            throw refused;
-        }
+        return counted(ctx, (requestId, address) -> admit(authorization, storesBytes).in(requestId, address));
     }
 
     /** Admits a request to an {@code /admin} route (the admin key only) and answers its principal. */
     public Principal admitAdmin(RoutingContext ctx, String authorization) {
+        return counted(ctx, (requestId, address) -> {
+            admitAdmin(authorization);
+            return new Principal(null, "admin", requestId, address);
+        });
+    }
+
+    /** Runs an admission with the request's id and address; a refused authentication counts towards its address's burst. */
+    private Principal counted(RoutingContext ctx, BiFunction<String, String, Principal> admission) {
         String address = address(ctx);
         String requestId = requestId(ctx);
         try {
-            admitAdmin(authorization);
-            return new Principal(null, "admin", requestId, address);
+            return admission.apply(requestId, address);
         } catch (ProblemException refused) {
             if (refused.status() == 401) {
                 failures.failed(address, requestId);

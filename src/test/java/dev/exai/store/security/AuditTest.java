@@ -133,24 +133,25 @@ class AuditTest {
         given().get("/admin/audit").then().statusCode(401);
     }
 
+    /** The one row of {@code action} on {@code object}, as {@code {"items": [row]}}. */
     private static JsonPath rows(String action, String object) {
-        JsonPath found = as(Api.ADMIN_KEY).queryParam("action", action).queryParam("limit", 1000).get("/admin/audit")
-                .then().statusCode(200).extract().jsonPath();
-        List<Map<String, Object>> items = found.getList("items");
-        List<Map<String, Object>> matching = items.stream().filter(item -> object.equals(item.get("object"))).toList();
+        List<Map<String, Object>> matching = trail(action).stream().filter(item -> object.equals(item.get("object"))).toList();
         assertThat(matching).as(action + " rows for " + object).hasSize(1);
-        return new JsonPath(io.restassured.path.json.JsonPath.from(toJson(Map.of("items", matching))).prettify());
+        return JsonPath.from(toJson(Map.of("items", matching)));
     }
 
     private static void none(String action, String object) {
-        List<Map<String, Object>> items = as(Api.ADMIN_KEY).queryParam("action", action).queryParam("limit", 1000).get("/admin/audit")
-                .then().statusCode(200).extract().jsonPath().getList("items");
-        assertThat(items.stream().filter(item -> object.equals(item.get("object")))).as(action + " rows for " + object).isEmpty();
+        assertThat(trail(action).stream().filter(item -> object.equals(item.get("object")))).as(action + " rows for " + object).isEmpty();
     }
 
     private static long count(String action) {
+        return trail(action).size();
+    }
+
+    /** The newest 1,000 rows of one action. */
+    private static List<Map<String, Object>> trail(String action) {
         return as(Api.ADMIN_KEY).queryParam("action", action).queryParam("limit", 1000).get("/admin/audit")
-                .then().statusCode(200).extract().jsonPath().getList("items").size();
+                .then().statusCode(200).extract().jsonPath().getList("items");
     }
 
     private static String toJson(Object value) {
