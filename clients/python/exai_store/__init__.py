@@ -8,8 +8,9 @@ from ._errors import (BadRequest, Conflict, ExaiStoreError, NotFound, ProviderFa
 from .aio import AsyncExaiStore
 from .client import ExaiStore
 from .events import Event, EventStream
+from .streams import AnswerStream, AsyncAnswerStream
 
-__version__ = "0.3.0"
+__version__ = "0.4.0"
 
-__all__ = ["ExaiStore", "AsyncExaiStore", "Event", "EventStream", "ExaiStoreError", "BadRequest", "Unauthorized", "NotFound", "Conflict",
+__all__ = ["ExaiStore", "AsyncExaiStore", "AnswerStream", "AsyncAnswerStream", "Event", "EventStream", "ExaiStoreError", "BadRequest", "Unauthorized", "NotFound", "Conflict",
            "TooLarge", "Unprocessable", "ProviderFailed", "Unavailable", "__version__"]

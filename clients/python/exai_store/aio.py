@@ -11,6 +11,7 @@ from typing import Any, AsyncIterator, Iterable
 
 from .client import ExaiStore
 from .events import Event
+from .streams import AsyncAnswerStream
 
 
 class AsyncExaiStore:
@@ -66,6 +67,11 @@ class AsyncExaiStore:
 
     async def add_messages(self, continuation_id: str, messages: list[dict], **fields: Any) -> list[dict]:
         return await self._run(self.sync.add_messages, continuation_id, messages, **fields)
+
+    def stream_answer(self, continuation_id: str, **fields: Any) -> AsyncAnswerStream:
+        """``async with store.stream_answer(cid, model=...) as answer: await answer.write(delta)`` (see
+        ``ExaiStore.stream_answer``): opened on entry, completed on exit, aborted by an exception."""
+        return AsyncAnswerStream(lambda: self.sync.stream_answer(continuation_id, **fields))
 
     async def get_messages(self, continuation_id: str, **paging: Any) -> list[dict]:
         return await self._run(self.sync.get_messages, continuation_id, **paging)

@@ -90,7 +90,7 @@ class GeneratedClientTest {
         assertThat(history.getData().getItems()).extracting(Message::getContent).containsExactly("What is 2 + 2?", "4");
         assertThat(history.getData().getNextCursor()).isNull();
 
-        Context context = sessions.sessionResourceContext(cid, null, null, 1000, null, null);
+        Context context = sessions.sessionResourceContext(cid, null, null, null, 1000, null, null);
         assertThat(context.getMessages()).extracting(Message::getSeq).containsExactly(1L, 2L);
         assertThat(context.getTotals().getMessages()).isEqualTo(2);
         assertThat(context.getNewestExceedsBudget()).isFalse();

@@ -60,7 +60,12 @@ public class ApiDocument implements OASFilter {
             Map.entry("MessageResource_append", Map.of("409", "The session's turn cap has no room for these messages, or "
                     + "create=true and the tenant holds its limit of sessions", "422", "Idempotency-Key reused with another body",
                     "507", "The tenant stores its limit of bytes")),
-            Map.entry("MessageResource_patch", Map.of("409", "The message is redacted")),
+            Map.entry("MessageResource_patch", Map.of("409", "The message is redacted, or a streamed answer still streaming")),
+            Map.entry("MessageResource_redact", Map.of("409", "The message is a streamed answer still streaming")),
+            Map.entry("StreamResource_chunks", Map.of("409", "A piece's index is stored with other text, or the message is not "
+                    + "a streamed answer still streaming", "413", "The pieces are larger than EXAI_STORE_MESSAGES_MAX_CONTENT_BYTES")),
+            Map.entry("StreamResource_complete", Map.of("409", "Pieces are missing (named), more pieces are stored than chunks, or "
+                    + "the message is not a streamed answer")),
             Map.entry("FileResource_content", Map.of("416", "The range is outside the file")),
             Map.entry("FileResource_toProvider", Map.of("502", "The provider failed, timed out or is not configured",
                     "413", "The file is larger than the provider accepts")),
@@ -79,6 +84,8 @@ public class ApiDocument implements OASFilter {
             Map.entry("MessageResource_patch", "MessagePatch"),
             Map.entry("PerfResource_ingest", "SampleBody"),
             Map.entry("SummaryResource_write", "NewSummary"),
+            Map.entry("StreamResource_chunks", "PiecesBody"),
+            Map.entry("StreamResource_complete", "Completion"),
             Map.entry("KeyResource_create", "NewKey"));
 
     /** The schema of the JSON a route's success answers carry, where the code builds it by hand. */
@@ -97,6 +104,8 @@ public class ApiDocument implements OASFilter {
             Map.entry("PerfResource_ingest", "Accepted"),
             Map.entry("PerfResource_params", "ParamsView"),
             Map.entry("SummaryResource_write", "SummaryView"),
+            Map.entry("StreamResource_chunks", "PiecesStored"),
+            Map.entry("StreamResource_complete", "Message"),
             Map.entry("KeyResource_create", "IssuedKey"));
 
     /** Headers of success answers. */

@@ -28,6 +28,8 @@ public interface StoreConfig {
 
     Audit audit();
 
+    Streams streams();
+
     /** The audit trail ({@code GET /admin/audit}). */
     interface Audit {
         /** How long audit rows are kept (EXAI_STORE_AUDIT_RETENTION); unset: kept for good. */
@@ -282,5 +284,16 @@ public interface StoreConfig {
         /** Largest {@code ttl_seconds} a session may ask for. */
         @WithDefault("31536000")
         long maxTtlSeconds();
+    }
+
+    /** Streamed answers (docs/API.md, "Streamed answers"). */
+    interface Streams {
+        /** An answer that receives nothing for this long becomes incomplete (EXAI_STORE_STREAMS_IDLE_SECONDS). */
+        @WithDefault("300")
+        long idleSeconds();
+
+        /** How often the idle answers are looked for. */
+        @WithDefault("15s")
+        Duration idleCheckEvery();
     }
 }

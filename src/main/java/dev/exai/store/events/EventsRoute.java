@@ -40,7 +40,7 @@ public class EventsRoute {
     /** Every type the feed carries. */
     static final Set<String> TYPES = Set.of("session.created", "session.updated", "session.deleted", "session.expired",
             "message.appended", "message.updated", "message.redacted", "file.created", "file.deleted", "file.expired",
-            "file.provider_uploaded", "summary.created", "summary.stale");
+            "file.provider_uploaded", "summary.created", "summary.stale", "message.chunk", "message.completed");
     private static final long BEHIND_LIMIT_MS = 30_000;
 
     private final Admission admission;

@@ -30,6 +30,9 @@ import java.util.stream.Collectors;
 @ApplicationScoped
 public class ContextReader {
 
+    /** Starts the JSON of a streaming answer in a slice read from PostgreSQL, which the answer leaves out unless asked. */
+    private static final char STREAMING_MARK = '\u0000';
+
     private final SessionRows sessionRows;
     private final MessageRows messageRows;
     private final SessionCache cache;
@@ -63,16 +66,15 @@ public class ContextReader {
                          Integer parentSeq, boolean cacheHit) {
     }
 
-    public Uni<Context> read(Principal caller, String cid, long budget, boolean chain, boolean withReasoning) {
-        return read(caller, cid, 0, budget, chain, withReasoning);
-    }
-
-    /** The context read as of message {@code upto} of the session (0: its newest). */
-    private Uni<Context> read(Principal caller, String cid, long upto, long budget, boolean chain, boolean withReasoning) {
+    /**
+     * The context read; {@code includeStreaming}: answers still streaming are shown with their text so far (they count
+     * no tokens until they finish), else left out.
+     */
+    public Uni<Context> read(Principal caller, String cid, long budget, boolean chain, boolean withReasoning, boolean includeStreaming) {
         String tenant = caller.tenant();
         List<Slice> slices = new ArrayList<>();
-        return slice(tenant, cid, upto, budget, true, chain, withReasoning, slices)
-                .chain(() -> answer(tenant, slices, budget, chain, withReasoning, null));
+        return slice(tenant, cid, 0, budget, true, chain, withReasoning, slices)
+                .chain(() -> answer(tenant, slices, budget, chain, withReasoning, includeStreaming, null));
     }
 
     /** Reads one session's slice through seq {@code upto} (0: its last), then its parent's while the budget lasts. */
@@ -125,16 +127,22 @@ public class ContextReader {
                                 long k = first > last && newest ? last : first;
                                 Uni<List<Message>> messages = k <= last && last > 0
                                         ? messageRows.range(session.id(), k, last) : Uni.createFrom().item(List.of());
-                                return messages.map(list -> new Slice(cid, list.stream().map(cache::toJson).toList(),
+                                return messages.map(list -> new Slice(cid, list.stream().map(this::marked).toList(),
                                         list.stream().mapToLong(m -> m.tokenCount() + (withReasoning ? m.reasoningTokenCount() : 0)).sum(),
                                         Math.max(k, 1), last, total, session.view().parentContinuationId(), session.view().parentSeq(), false));
                             }));
                 });
     }
 
+    /** A message's JSON, marked when it is an answer still streaming (only PostgreSQL has those: the cache never holds them). */
+    private String marked(Message m) {
+        String text = cache.toJson(m);
+        return m.streaming() ? STREAMING_MARK + text : text;
+    }
+
     /** The answer from the slices read, newest session first; with a summary, it stands before the oldest slice. */
     private Uni<Context> answer(String tenant, List<Slice> slices, long budget, boolean chain, boolean withReasoning,
-                                SummaryHook.Candidate summary) {
+                                boolean includeStreaming, SummaryHook.Candidate summary) {
         List<String> messages = new ArrayList<>();
         long tokens = summary == null ? 0 : summary.tokenCount();
         Long firstSeq = null;
@@ -142,10 +150,17 @@ public class ContextReader {
         for (int i = slices.size() - 1; i >= 0; i--) {
             Slice slice = slices.get(i);
             tokens += slice.tokens();
-            slice.messages().forEach(m -> messages.add(shown(m, slice.cid(), withReasoning)));
-            if (firstSeq == null && !slice.messages().isEmpty()) {
-                firstSeq = slice.first();
-                firstCid = slice.cid();
+            long seq = slice.first();
+            for (String m : slice.messages()) {
+                boolean streaming = m.charAt(0) == STREAMING_MARK;
+                if (!streaming || includeStreaming) {
+                    messages.add(shown(streaming ? m.substring(1) : m, slice.cid(), withReasoning));
+                    if (firstSeq == null) {
+                        firstSeq = seq;
+                        firstCid = slice.cid();
+                    }
+                }
+                seq++;
             }
         }
         Slice newest = slices.get(0);
@@ -170,37 +185,39 @@ public class ContextReader {
      * it whole when the session's own messages do not fit (its live summaries are cached beside its messages, filled
      * from PostgreSQL on the first read after a change); PostgreSQL is asked only to walk a chain or fill the cache.
      */
-    public Uni<Context> readWithSummaries(Principal caller, String cid, long budget, boolean chain, boolean withReasoning) {
-        return readWithSummaries(caller, cid, 0, budget, chain, withReasoning);
+    public Uni<Context> readWithSummaries(Principal caller, String cid, long budget, boolean chain, boolean withReasoning,
+                                         boolean includeStreaming) {
+        return readWithSummaries(caller, cid, 0, budget, chain, withReasoning, includeStreaming);
     }
 
     /**
      * The same as of message {@code upto} (0: the newest), with the session's own summaries only of earlier messages:
      * what a summary written by a model is built from.
      */
-    public Uni<Context> readWithSummaries(Principal caller, String cid, long upto, long budget, boolean chain, boolean withReasoning) {
+    public Uni<Context> readWithSummaries(Principal caller, String cid, long upto, long budget, boolean chain, boolean withReasoning,
+                                         boolean includeStreaming) {
         String tenant = caller.tenant();
         if (withReasoning) {
-            return sliceThenSummary(tenant, cid, upto, budget, chain, true, null);
+            return sliceThenSummary(tenant, cid, upto, budget, chain, true, includeStreaming, null);
         }
         long highest = upto == 0 ? 0 : upto - 1;
         return cachedSummaries.context(tenant, cid, budget, upto, highest).chain(cached -> {
             if (cached == null) {
-                return sliceThenSummary(tenant, cid, upto, budget, chain, false, null);
+                return sliceThenSummary(tenant, cid, upto, budget, chain, false, includeStreaming, null);
             }
             Slice slice = fromCache(cid, cached.slice(), true);
             return switch (cached.state()) {
                 // the session's own messages fit: a parent's summary may serve, once the chain is walked
-                case "fits" -> sliceThenSummary(tenant, cid, upto, budget, chain, false, slice);
+                case "fits" -> sliceThenSummary(tenant, cid, upto, budget, chain, false, includeStreaming, slice);
                 // the slice holds exactly the messages after the summary
-                case "summary" -> answer(tenant, List.of(slice), budget, chain, false, cached.summary());
-                case "none" -> answer(tenant, List.of(slice), budget, chain, false, null);
+                case "summary" -> answer(tenant, List.of(slice), budget, chain, false, includeStreaming, cached.summary());
+                case "none" -> answer(tenant, List.of(slice), budget, chain, false, includeStreaming, null);
                 // summaries not cached: PostgreSQL answers, and fills the cache
                 default -> summaries.best(tenant, List.of(new SummaryHook.Level(cid, highest == 0 ? slice.upto() : highest,
                                 slice.through(), budget)), false)
                         .call(() -> summaries.live(tenant, cid).chain(live -> cachedSummaries.fill(tenant, cid, cached.version(), live)))
-                        .chain(best -> best == null ? answer(tenant, List.of(slice), budget, chain, false, null)
-                                : withSummary(tenant, List.of(slice), 0, upto, best, budget, chain, false));
+                        .chain(best -> best == null ? answer(tenant, List.of(slice), budget, chain, false, includeStreaming, null)
+                                : withSummary(tenant, List.of(slice), 0, upto, best, budget, chain, false, includeStreaming));
             };
         });
     }
@@ -211,7 +228,7 @@ public class ContextReader {
      * walk reached (an older one needs every newer one whole).
      */
     private Uni<Context> sliceThenSummary(String tenant, String cid, long upto, long budget, boolean chain, boolean withReasoning,
-                                          Slice leaf) {
+                                          boolean includeStreaming, Slice leaf) {
         List<Slice> slices = new ArrayList<>();
         Uni<Void> walked = leaf == null ? slice(tenant, cid, upto, budget, true, chain, withReasoning, slices)
                 : walkOn(tenant, leaf, budget, chain, withReasoning, slices);
@@ -219,7 +236,7 @@ public class ContextReader {
             Slice oldest = slices.get(slices.size() - 1);
             boolean parentLeft = chain && oldest.parentCid() != null && oldest.parentSeq() != null && oldest.parentSeq() > 0;
             if (oldest.first() <= 1 && !parentLeft) {
-                return answer(tenant, slices, budget, chain, withReasoning, null); // the whole history fits
+                return answer(tenant, slices, budget, chain, withReasoning, includeStreaming, null); // the whole history fits
             }
             List<SummaryHook.Level> levels = new ArrayList<>(slices.size());
             long left = budget;
@@ -231,13 +248,13 @@ public class ContextReader {
             }
             return summaries.best(tenant, levels, withReasoning).chain(best -> {
                 if (best == null) {
-                    return answer(tenant, slices, budget, chain, withReasoning, null);
+                    return answer(tenant, slices, budget, chain, withReasoning, includeStreaming, null);
                 }
                 int level = 0;
                 while (!slices.get(level).cid().equals(best.continuationId())) {
                     level++;
                 }
-                return withSummary(tenant, slices, level, upto, best, budget, chain, withReasoning);
+                return withSummary(tenant, slices, level, upto, best, budget, chain, withReasoning, includeStreaming);
             });
         });
     }
@@ -258,7 +275,7 @@ public class ContextReader {
      * that holds them all, else read as a slice of just their tokens.
      */
     private Uni<Context> withSummary(String tenant, List<Slice> read, int level, long upto, SummaryHook.Candidate summary,
-                                     long budget, boolean chain, boolean withReasoning) {
+                                     long budget, boolean chain, boolean withReasoning, boolean includeStreaming) {
         long through = summary.throughSeq();
         Uni<Slice> at;
         if (level < read.size() && through + 1 >= read.get(level).first()) {
@@ -276,7 +293,7 @@ public class ContextReader {
                     through + 1, slice.upto(), slice.through(), slice.parentCid(), slice.parentSeq(), slice.cacheHit());
             List<Slice> kept = new ArrayList<>(read.subList(0, Math.min(level, read.size())));
             kept.add(after);
-            return answer(tenant, kept, budget, chain, withReasoning, summary);
+            return answer(tenant, kept, budget, chain, withReasoning, includeStreaming, summary);
         });
     }
 

@@ -139,7 +139,8 @@ class MessageRows {
                 + " pieces, " + (rows ? "created, " : "") + "ord)"
                 + " RETURNING id AS m_id, seq, role, content, metadata::text AS m_metadata, tool_name, model, provider, input_tokens,"
                 + " output_tokens, files::text[] AS files, images::text[] AS images, reasoning, token_count, token_count_estimated,"
-                + " reasoning_token_count, created_at AS m_created_at, tokens_through, total_through, redacted, edits"
+                + " reasoning_token_count, created_at AS m_created_at, tokens_through, total_through, redacted, edits, "
+                + Rows.STREAM_COLUMNS
                 + (keyed ? "), k AS ("
                         + " UPDATE message_idempotency_keys SET first_seq = s.message_count - $3 + 1, last_seq = s.message_count"
                         + " FROM s WHERE message_idempotency_keys.session_id = s.id AND message_idempotency_keys.key = $8"

@@ -38,6 +38,7 @@ public class MessageService {
 
     private final Database db;
     private final MessageRows rows;
+    private final StreamRows streamRows;
     private final SessionRows sessionRows;
     private final SearchRows searchRows;
     private final SessionService sessions;
@@ -52,7 +53,7 @@ public class MessageService {
     private final EventOutbox events;
     private final SummaryHook summaries;
 
-    public MessageService(Database db, MessageRows rows, SessionRows sessionRows, SearchRows searchRows, SessionService sessions,
+    public MessageService(Database db, MessageRows rows, StreamRows streamRows, SessionRows sessionRows, SearchRows searchRows, SessionService sessions,
                           SessionCache cache, SessionSummaryCache cachedSummaries, Tokens tokens, FileService files,
                           GroupCommit groupCommit, EventOutbox events, SummaryHook summaries, AuditTrail audit, StoreConfig config) {
         this.audit = audit;
@@ -61,6 +62,7 @@ public class MessageService {
         this.events = events;
         this.summaries = summaries;
         this.rows = rows;
+        this.streamRows = streamRows;
         this.sessionRows = sessionRows;
         this.searchRows = searchRows;
         this.sessions = sessions;
@@ -80,7 +82,7 @@ public class MessageService {
         String tenant = caller.tenant();
         return checkReferences(tenant, messages, i -> messages.size() == 1 ? "message" : "messages[" + i + "]")
                 .chain(() -> counted(messages))
-                .chain(counts -> !create && idempotencyKey == null
+                .chain(counts -> !create && idempotencyKey == null && messages.stream().noneMatch(NewMessage::streaming)
                         // one statement, atomic on its own; concurrent ones share a commit (GroupCommit)
                         ? plainAppend(tenant, cid, messages, counts)
                         : appendInTransaction(tenant, cid, messages, counts, create, idempotencyKey, requestHash))
@@ -176,15 +178,36 @@ public class MessageService {
                             ? sessions.getOrCreate(conn, tenant, SessionInput.bare(cid)).replaceWithVoid()
                             : Uni.createFrom().voidItem();
                     if (idempotencyKey == null) {
-                        return ensured.chain(() -> rows.append(conn, tenant, cid, messages, counts[0], counts[1], null));
+                        return ensured.chain(() -> rows.append(conn, tenant, cid, messages, counts[0], counts[1], null))
+                                .chain(appended -> opened(conn, appended, messages));
                     }
                     return ensured.chain(() -> rows.claimKey(conn, tenant, cid, idempotencyKey, requestHash))
                             .chain(claimed -> claimed
                                     // no room under a turn cap: roll the claimed key back with the rest
                                     ? rows.append(conn, tenant, cid, messages, counts[0], counts[1], idempotencyKey)
                                             .onItem().ifNull().failWith(NotAppended::new)
+                                            .chain(appended -> opened(conn, appended, messages))
                                     : replay(conn, tenant, cid, idempotencyKey, requestHash));
                 });
+    }
+
+    /** Marks the appended messages that open streamed answers (in the append's transaction); answers them as marked. */
+    private Uni<MessageRows.Appended> opened(SqlConnection conn, MessageRows.Appended appended, List<NewMessage> messages) {
+        if (appended == null || messages.stream().noneMatch(NewMessage::streaming)) {
+            return Uni.createFrom().item(appended);
+        }
+        List<Long> seqs = new ArrayList<>();
+        List<Message> marked = new ArrayList<>(messages.size());
+        for (int i = 0; i < messages.size(); i++) {
+            Message m = appended.messages().get(i);
+            if (messages.get(i).streaming()) {
+                seqs.add(m.seq());
+                m = m.withStream(Message.STREAMING, null, 0, 0);
+            }
+            marked.add(m);
+        }
+        return streamRows.open(conn, appended.session().id(), seqs)
+                .replaceWith(new MessageRows.Appended(appended.session(), marked, false));
     }
 
     /** Rolls back an append's transaction whose session had no room; the answer is worked out after the rollback. */
@@ -299,13 +322,14 @@ public class MessageService {
         List<String> staledIn = new ArrayList<>();
         return db.inTransaction(conn -> rows.findMessageForUpdate(conn, tenant, cid, seq)
                         .onItem().ifNull().failWith(() -> ProblemException.notFound("message " + seq + " of session " + cid))
+                        .invoke(current -> refuseStreaming(current, cid, "redacted"))
                         .chain(current -> rows.redact(conn, tenant, cid, seq)
                                 // redacting a tombstone again changes nothing (a summary written since saw the tombstone)
                                 .call(() -> current.redacted() ? Uni.createFrom().voidItem()
                                         : events.record(conn, tenant, "message.redacted", cid, messageData(cid, seq))
                                                 .chain(() -> audit.record(conn, caller, "message.redact", "message " + seq + " of session " + cid, null))
                                                 .chain(() -> sessionRows.covering(conn, tenant, cid, seq))
-                                                .chain(covering -> summaries.messageRedacted(conn, caller, covering.sessionId(), seq,
+                                                .chain(covering -> summaries.messageChanged(conn, caller, covering.sessionId(), seq,
                                                         covering.continuations()))
                                                 .invoke(staledIn::addAll))))
                 .call(tombstone -> cache.replace(tenant, cid, tombstone))
@@ -327,6 +351,7 @@ public class MessageService {
         String tenant = caller.tenant();
         return db.inTransaction(conn -> rows.findMessageForUpdate(conn, tenant, cid, seq)
                         .onItem().ifNull().failWith(() -> ProblemException.notFound("message " + seq + " of session " + cid))
+                        .invoke(current -> refuseStreaming(current, cid, "patched"))
                         .chain(current -> current.redacted()
                                 ? Uni.createFrom().failure(ProblemException.conflict("message " + seq + " of session " + cid
                                         + " is redacted; a tombstone cannot be patched"))
@@ -334,6 +359,14 @@ public class MessageService {
                                         .call(() -> events.record(conn, tenant, "message.updated", cid, messageData(cid, seq)))))
                 .call(patched -> cache.replace(tenant, cid, patched))
                 .map(cache::toJson);
+    }
+
+    /** A streaming answer changes only through its pieces and its completion: 409 for any other change. */
+    private static void refuseStreaming(Message current, String cid, String change) {
+        if (current.streaming()) {
+            throw ProblemException.conflict("message " + current.seq() + " of session " + cid
+                    + " is a streamed answer still streaming; it can be " + change + " once it is complete or aborted");
+        }
     }
 
     private static ObjectNode messageData(String cid, long seq) {

@@ -5,7 +5,6 @@ import io.vertx.mutiny.sqlclient.Row;
 import io.vertx.mutiny.sqlclient.RowSet;
 import java.time.OffsetDateTime;
 import java.util.ArrayList;
-import java.util.Arrays;
 import java.util.List;
 import java.util.function.Function;
 
@@ -13,9 +12,9 @@ import java.util.function.Function;
 final class Rows {
 
     static final String SESSION_COLUMNS = sessionColumns("");
-    static final String MESSAGE_COLUMNS = "id, seq, role, content, metadata::text AS metadata, tool_name, model, provider,"
-            + " input_tokens, output_tokens, files::text[] AS files, images::text[] AS images, reasoning, token_count,"
-            + " token_count_estimated, reasoning_token_count, created_at, tokens_through, total_through, redacted, edits";
+    static final String MESSAGE_COLUMNS = qualified("");
+    /** The streamed-answer columns an append's RETURNING adds to the others it names. */
+    static final String STREAM_COLUMNS = "status, finish_reason, chunks_received, chunks_contiguous";
     static final String LIVE = "(expires_at IS NULL OR expires_at > now())";
     /** {@link #LIVE} for chat_sessions aliased {@code s}. */
     static final String LIVE_S = "(s.expires_at IS NULL OR s.expires_at > now())";
@@ -29,12 +28,25 @@ final class Rows {
     private Rows() {
     }
 
-    /** The message columns of {@link #MESSAGE_COLUMNS} for a table aliased {@code alias}. */
+    /**
+     * The message columns for chat_messages aliased {@code alias} ("" or "m."). A streaming answer's content and
+     * reasoning are its contiguous pieces from index 0, assembled here, so every read shows the answer as far as it goes.
+     */
     static String qualified(String alias) {
-        return Arrays.stream(MESSAGE_COLUMNS.split(","))
-                .map(String::strip)
-                .map(column -> alias + column)
-                .reduce((a, b) -> a + ", " + b).orElseThrow();
+        String a = alias.isEmpty() ? "chat_messages." : alias;
+        return a + "id, " + a + "seq, " + a + "role, " + assembled(a, "content") + ", " + a + "metadata::text AS metadata, "
+                + a + "tool_name, " + a + "model, " + a + "provider, " + a + "input_tokens, " + a + "output_tokens, "
+                + a + "files::text[] AS files, " + a + "images::text[] AS images, " + assembled(a, "reasoning") + ", "
+                + a + "token_count, " + a + "token_count_estimated, " + a + "reasoning_token_count, " + a + "created_at, "
+                + a + "tokens_through, " + a + "total_through, " + a + "redacted, " + a + "edits, " + a + "status, "
+                + a + "finish_reason, " + a + "chunks_received, " + a + "chunks_contiguous";
+    }
+
+    private static String assembled(String a, String column) {
+        String pieces = "(SELECT string_agg(c." + column + ", '' ORDER BY c.idx) FROM message_chunks c WHERE c.message_id = "
+                + a + "id AND c.idx < " + a + "chunks_contiguous)";
+        return "CASE WHEN " + a + "status = 'streaming' THEN " + (column.equals("content") ? "coalesce(" + pieces + ", '')" : pieces)
+                + " ELSE " + a + column + " END AS " + column;
     }
 
     static String sessionColumns(String alias) {
@@ -75,7 +87,9 @@ final class Rows {
                 r.getString(metadataColumn), r.getString("tool_name"), r.getString("model"), r.getString("provider"),
                 input == null && output == null ? null : new Message.Usage(input, output), ids(r, "files"), ids(r, "images"),
                 r.getString("reasoning"), r.getInteger("token_count"), r.getBoolean("token_count_estimated"),
-                Times.format(r.getOffsetDateTime(createdColumn)), r.getBoolean("redacted"), r.getInteger("reasoning_token_count"),
+                Times.format(r.getOffsetDateTime(createdColumn)), r.getBoolean("redacted"), r.getString("status"),
+                r.getString("finish_reason"), r.getInteger("chunks_received"), r.getInteger("chunks_contiguous"),
+                r.getInteger("reasoning_token_count"),
                 r.getLong("tokens_through"), r.getLong("total_through"), r.getInteger("edits"));
     }
 

@@ -29,6 +29,8 @@ import java.util.List;
  *   <li>{@code exai:<store>:<gen>:{t:cid}:sums} and {@code :sumc}: the session's live summaries, for context reads
  *       with summaries ({@link SessionSummaryCache}).</li>
  * </ul>
+ * A streamed answer is not cached while it streams (so its session's reads go to PostgreSQL); its completion puts it in
+ * and rewrites the running sums it moved ({@code meta}'s {@code shift}: see {@link #WRITE}).
  * {@code meta}'s {@code sid} is the session's row id: a write for another row with the same continuation_id (the id
  * taken again after the session expired) first drops every key of the old one.
  * Why this shape: appends that commit in one order can reach Redis in another, and a reader may re-warm the
@@ -46,7 +48,9 @@ public class SessionCache {
      * json, expiry, count, session row id, then (seq, message json, padded seq, running token sum) per message. Keys of
      * another row with the same id go first. A seq already in the set is left as it is, and a seq with a newer form in
      * {@code fix} (patched or redacted) gets that form: a writer that read PostgreSQL before the change never brings
-     * the old form back.
+     * the old form back. Running sums are written only by a writer whose session version is at least {@code shift}, the
+     * version of the newest completion of a streamed answer, which moved the sums after it: an older writer's sums may be
+     * from before.
      */
     private static final Script WRITE = Script.of("""
             for k = 1, #KEYS, 6 do
@@ -64,12 +68,14 @@ public class SessionCache {
                 redis.call('HSET', meta, 'count', ARGV[5])
               end
               local fixed = redis.call('EXISTS', fix) == 1
+              -- running sums read before a streamed answer's completion moved them are not written back
+              local current = tonumber(ARGV[2]) >= tonumber(redis.call('HGET', meta, 'shift') or '-1')
               for i = 7, #ARGV, 4 do
                 if redis.call('ZCOUNT', msgs, ARGV[i], ARGV[i]) == 0 then
                   local form = fixed and redis.call('HGET', fix, ARGV[i]) or ARGV[i + 1]
                   redis.call('ZADD', msgs, ARGV[i], form)
                 end
-                redis.call('ZADD', tok, ARGV[i + 3], ARGV[i + 2])
+                if current then redis.call('ZADD', tok, ARGV[i + 3], ARGV[i + 2]) end
               end
               redis.call('EXPIRE', meta, ARGV[1])
               redis.call('EXPIRE', msgs, ARGV[1])
@@ -94,6 +100,47 @@ public class SessionCache {
                 end
               end
               redis.call('EXPIRE', fix, ARGV[1])
+            end
+            return 1
+            """);
+
+    /**
+     * A streamed answer finished. KEYS: a session's keys per generation; ARGV: ttl, version, session json, expiry, count,
+     * session row id, seq, edits, message json, then (padded seq, running token sum) for it and every later message.
+     * Records {@code shift} (the completion's version), puts the finished message in (a form in {@code fix} with more
+     * edits stays), and writes the moved sums unless a later completion already wrote newer ones.
+     */
+    private static final Script FINISH = Script.of("""
+            for k = 1, #KEYS, 6 do
+              local meta, msgs, tok, fix = KEYS[k], KEYS[k + 1], KEYS[k + 2], KEYS[k + 3]
+              local sid = redis.call('HGET', meta, 'sid')
+              if sid and sid ~= ARGV[6] then
+                redis.call('DEL', meta, msgs, tok, fix, KEYS[k + 4], KEYS[k + 5])
+              end
+              redis.call('HSET', meta, 'sid', ARGV[6])
+              local shift = tonumber(redis.call('HGET', meta, 'shift') or '-1')
+              if tonumber(ARGV[2]) > tonumber(redis.call('HGET', meta, 'ver') or '-1') then
+                redis.call('HSET', meta, 'ver', ARGV[2], 'session', ARGV[3], 'exp', ARGV[4])
+              end
+              local known = redis.call('HGET', meta, 'count')
+              if not known or tonumber(ARGV[5]) > tonumber(known) then
+                redis.call('HSET', meta, 'count', ARGV[5])
+              end
+              local form = ARGV[9]
+              if tonumber(redis.call('HGET', fix, 'v' .. ARGV[7]) or '-1') > tonumber(ARGV[8]) then
+                form = redis.call('HGET', fix, ARGV[7])
+              end
+              redis.call('ZREMRANGEBYSCORE', msgs, ARGV[7], ARGV[7])
+              redis.call('ZADD', msgs, ARGV[7], form)
+              if tonumber(ARGV[2]) > shift then
+                redis.call('HSET', meta, 'shift', ARGV[2])
+                for i = 10, #ARGV, 2 do
+                  redis.call('ZADD', tok, ARGV[i + 1], ARGV[i])
+                end
+              end
+              redis.call('EXPIRE', meta, ARGV[1])
+              redis.call('EXPIRE', msgs, ARGV[1])
+              redis.call('EXPIRE', tok, ARGV[1])
             end
             return 1
             """);
@@ -223,6 +270,9 @@ public class SessionCache {
                 break;
             }
             Message m = added.get(i);
+            if (m.streaming()) {
+                continue; // its text grows: reads of its session go to PostgreSQL until it finishes
+            }
             String text = addedJson.get(i);
             bytes += text.length();
             args.add(Long.toString(m.seq()));
@@ -231,6 +281,29 @@ public class SessionCache {
             args.add(Long.toString(m.tokensThrough()));
         }
         return args;
+    }
+
+    /** Records a finished streamed answer and the running sums it moved. Never fails; a failure retires the generation instead. */
+    Uni<Void> finish(String tenant, String cid, StreamRows.Finished finished) {
+        StoredSession session = finished.session();
+        Message m = finished.message();
+        List<String> args = new ArrayList<>(9 + 2 * finished.seqs().size());
+        args.add(ttlSeconds);
+        args.add(Long.toString(session.version()));
+        args.add(toJson(session.view()));
+        args.add(session.expiresAt() == null ? "" : Long.toString(session.expiresAt().toInstant().toEpochMilli()));
+        args.add(Integer.toString(session.view().messageCount()));
+        args.add(session.id().toString());
+        args.add(Long.toString(m.seq()));
+        args.add(Integer.toString(m.edits()));
+        args.add(toJson(m));
+        for (int i = 0; i < finished.seqs().size(); i++) {
+            args.add(paddedSeq(finished.seqs().get(i)));
+            args.add(Long.toString(finished.throughs().get(i)));
+        }
+        return redis.writePrefixes().chain(prefixes -> prefixes.isEmpty()
+                ? Uni.createFrom().voidItem()
+                : redis.eval(FINISH, keys(prefixes, tenant, cid), args).replaceWithVoid().onFailure().recoverWithNull());
     }
 
     /** The newest messages through seq {@code upto} (0: the last) that fit {@code budget} tokens; null when not cached whole. */

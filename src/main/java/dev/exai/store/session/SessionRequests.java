@@ -1,6 +1,7 @@
 package dev.exai.store.session;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.node.TextNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.ObjectReader;
 import com.fasterxml.jackson.databind.node.ObjectNode;
@@ -233,11 +234,19 @@ public class SessionRequests {
         if (role == null || !role.isTextual() || !ROLES.contains(role.asText())) {
             throw ProblemException.badRequest(name + ".role must be one of user, assistant, system, tool");
         }
+        boolean streaming = streaming(node, name);
         JsonNode content = node.get("content");
+        if (streaming && (content == null || content.isNull())) {
+            content = TextNode.valueOf("");
+        }
         if (content == null || !content.isTextual()) {
             throw ProblemException.badRequest(name + ".content is required and must be a string");
         }
         String text = content.asText();
+        if (streaming && (!text.isEmpty() || !role.asText().equals("assistant") || has(node, "token_count") || has(node, "reasoning"))) {
+            throw ProblemException.badRequest(name + " opens a streamed answer (status streaming): its role is assistant, and content,"
+                    + " reasoning and token_count come with its pieces and its completion, not here");
+        }
         if (text.length() > maxContentBytes / 3 && text.getBytes(StandardCharsets.UTF_8).length > maxContentBytes) {
             throw ProblemException.tooLarge(name + ".content is larger than " + maxContentBytes + " bytes");
         }
@@ -273,7 +282,23 @@ public class SessionRequests {
         return new NewMessage(role.asText(), text, metadata(node.get("metadata"), name + ".metadata"),
                 optionalText(node, "tool_name", MAX_LABEL, name), optionalText(node, "model", MAX_LABEL, name),
                 optionalText(node, "provider", MAX_LABEL, name), inputTokens, outputTokens,
-                fileIds(node.get("files"), name + ".files"), fileIds(node.get("images"), name + ".images"), reasoning, tokenCount);
+                fileIds(node.get("files"), name + ".files"), fileIds(node.get("images"), name + ".images"), reasoning, tokenCount, streaming);
+    }
+
+    /** Whether the message opens a streamed answer: {@code status} absent or "complete" (an ordinary message), or "streaming". */
+    private static boolean streaming(JsonNode node, String name) {
+        JsonNode status = node.get("status");
+        if (status == null || status.isNull() || status.asText().equals("complete") && status.isTextual()) {
+            return false;
+        }
+        if (status.isTextual() && status.asText().equals(Message.STREAMING)) {
+            return true;
+        }
+        throw ProblemException.badRequest(name + ".status must be \"streaming\" (to open a streamed answer) or \"complete\"");
+    }
+
+    private static boolean has(JsonNode node, String field) {
+        return node.hasNonNull(field);
     }
 
     private static Integer count(JsonNode node, String name) {

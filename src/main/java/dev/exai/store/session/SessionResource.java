@@ -41,6 +41,7 @@ import org.eclipse.microprofile.openapi.annotations.Operation;
 import org.eclipse.microprofile.openapi.annotations.enums.SchemaType;
 import org.eclipse.microprofile.openapi.annotations.media.Content;
 import org.eclipse.microprofile.openapi.annotations.media.Schema;
+import org.eclipse.microprofile.openapi.annotations.parameters.Parameter;
 import org.eclipse.microprofile.openapi.annotations.responses.APIResponse;
 import org.eclipse.microprofile.openapi.annotations.tags.Tag;
 import org.jboss.resteasy.reactive.RestMulti;
@@ -221,7 +222,9 @@ public class SessionResource {
                                  @Min(value = 0, message = "reserve_tokens must be 0 or more") int reserveTokens,
                                  @QueryParam("include_chain") @DefaultValue("true") boolean includeChain,
                                  @QueryParam("include_reasoning") @DefaultValue("false") boolean includeReasoning,
-                                 @QueryParam("summaries") @DefaultValue("false") boolean withSummaries) {
+                                 @QueryParam("summaries") @DefaultValue("false") boolean withSummaries,
+                                 @Parameter(description = "show answers still streaming with their text so far (they count no tokens until they finish)")
+                                 @QueryParam("include_streaming") @DefaultValue("false") boolean includeStreaming) {
         String id = ContinuationIds.checked(cid);
         if (maxTokens == null) {
             throw ProblemException.badRequest("max_tokens is required");
@@ -231,8 +234,8 @@ public class SessionResource {
         }
         long budget = (long) maxTokens - reserveTokens;
         Uni<ContextReader.Context> read = withSummaries
-                ? contexts.readWithSummaries(Principal.of(request), id, budget, includeChain, includeReasoning)
-                : contexts.read(Principal.of(request), id, budget, includeChain, includeReasoning);
+                ? contexts.readWithSummaries(Principal.of(request), id, budget, includeChain, includeReasoning, includeStreaming)
+                : contexts.read(Principal.of(request), id, budget, includeChain, includeReasoning, includeStreaming);
         return read.map(context -> Response.ok(contextJson(id, maxTokens, reserveTokens, context, withSummaries), MediaType.APPLICATION_JSON_TYPE)
                         .header("X-Cache", context.cacheHit() ? "hit" : "miss").build());
     }

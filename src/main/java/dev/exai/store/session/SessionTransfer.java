@@ -117,6 +117,8 @@ public class SessionTransfer {
             if (!summaries.isEmpty()) {
                 throw ProblemException.badRequest(name + ": a message after the summaries; summary lines come last");
             }
+            // an export shows each message's status; an import stores every message as complete, with the text it has
+            ((ObjectNode) node).remove(List.of("status", "finish_reason", "chunks_received", "chunks_contiguous"));
             NewMessage message = requests.message(node, name);
             JsonNode seq = node.get("seq");
             long expected = messages.size() + 1;

@@ -31,11 +31,12 @@ public interface SummaryHook {
     }
 
     /**
-     * In the caller's transaction: summaries of {@code sessionId} through {@code seq} or later, and every summary of the
-     * sessions in {@code continuations} (whose histories include that message), become stale. Answers the
-     * continuation_ids of the sessions that had one made stale (their cached summaries go once the redaction commits).
+     * In the caller's transaction, as message {@code seq} of {@code sessionId} changes (redacted, or a streamed answer
+     * finished): summaries of {@code sessionId} through {@code seq} or later, and every summary of the sessions in
+     * {@code continuations} (whose histories include that message), become stale. Answers the continuation_ids of the
+     * sessions that had one made stale (their cached summaries go once the change commits).
      */
-    Uni<List<String>> messageRedacted(SqlClient sql, Principal caller, UUID sessionId, long seq, List<UUID> continuations);
+    Uni<List<String>> messageChanged(SqlClient sql, Principal caller, UUID sessionId, long seq, List<UUID> continuations);
 
     /** A live summary as the cache keeps it for context reads. */
     record Live(String id, long throughSeq, long createdAtMicros, long tokenCount, long tokensThrough, String content) {

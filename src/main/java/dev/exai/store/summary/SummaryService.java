@@ -94,7 +94,7 @@ public class SummaryService implements SummaryHook {
     private Uni<Written> generate(Principal caller, StoredSession session, String cid, NewSummary summary, String key, byte[] hash) {
         NewSummary.Generate asked = summary.generate();
         ModelProviders.Provider provider = providers.named(asked.provider());
-        return contexts.readWithSummaries(caller, cid, summary.throughSeq(), asked.windowTokens(), true, false)
+        return contexts.readWithSummaries(caller, cid, summary.throughSeq(), asked.windowTokens(), true, false, false)
                 .chain(context -> {
                     List<ModelProviders.ChatMessage> prompt = prompt(context, asked.instructions());
                     return providers.complete(provider, asked.model(), prompt, asked.maxTokens()).chain(answer -> {
@@ -203,7 +203,7 @@ public class SummaryService implements SummaryHook {
     }
 
     @Override
-    public Uni<List<String>> messageRedacted(SqlClient sql, Principal caller, UUID sessionId, long seq, List<UUID> continuations) {
+    public Uni<List<String>> messageChanged(SqlClient sql, Principal caller, UUID sessionId, long seq, List<UUID> continuations) {
         String tenant = caller.tenant();
         return rows.makeStale(sql, sessionId, seq, continuations).chain(staled -> {
             Uni<Void> recorded = Uni.createFrom().voidItem();

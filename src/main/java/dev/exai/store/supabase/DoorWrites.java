@@ -126,7 +126,7 @@ final class DoorWrites {
         OffsetDateTime created = row.has("created_at") && !row.get("created_at").isNull()
                 ? time(table, row.get("created_at").asText()) : null;
         String key = table.columns().containsKey("idempotency_key") ? text(table, row, "idempotency_key") : null;
-        NewMessage message = new NewMessage(role, content, metadata(row), null, null, null, null, null, List.of(), List.of(), null, null);
+        NewMessage message = new NewMessage(role, content, metadata(row), null, null, null, null, null, List.of(), List.of(), null, null, false);
         return new NewMessageRow(sessionId, message, created, key);
     }
 
