@@ -11,8 +11,10 @@ ALTER TABLE chat_messages
     ADD COLUMN chunks_contiguous INTEGER,
     ADD COLUMN last_chunk_at     TIMESTAMPTZ;
 
--- the idle-expiry job's probe: only open answers are in it
-CREATE INDEX chat_messages_streaming ON chat_messages (last_chunk_at) WHERE status = 'streaming';
+-- the idle-expiry job's probe: only open answers are in it. Keyed by a column a piece never changes (not
+-- last_chunk_at), so the update each request of pieces makes to its answer's row can stay a heap-only (HOT) update
+-- that touches no index
+CREATE INDEX chat_messages_streaming ON chat_messages (session_id) WHERE status = 'streaming';
 
 CREATE TABLE message_chunks (
     message_id UUID    NOT NULL REFERENCES chat_messages (id) ON DELETE CASCADE,

@@ -13,7 +13,8 @@ from exai_store import AsyncExaiStore, ExaiStore
 def provider_stream(thinking=40, answer=260, pause_every=50):
     """A chat.completion.chunk stream: thinking first, then the answer; it pauses now and then, as a model does."""
     for i in range(thinking):
-        yield {"object": "chat.completion.chunk", "choices": [{"index": 0, "delta": {"reasoning_content": f"t{i} "}}]}
+        yield {"object": "chat.completion.chunk", "choices": [{"index": 0, "delta": {"reasoning_content": f"t{i} "},
+                                                               "finish_reason": None}]}
     for i in range(answer):
         if i and i % pause_every == 0:
             time.sleep(0.08)

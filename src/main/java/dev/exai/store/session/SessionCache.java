@@ -44,15 +44,11 @@ import java.util.List;
 public class SessionCache {
 
     /**
-     * KEYS: a session's keys (meta/msgs/tok/fix/sums/sumc), once per generation written. ARGV: ttl, version, session
-     * json, expiry, count, session row id, then (seq, message json, padded seq, running token sum) per message. Keys of
-     * another row with the same id go first. A seq already in the set is left as it is, and a seq with a newer form in
-     * {@code fix} (patched or redacted) gets that form: a writer that read PostgreSQL before the change never brings
-     * the old form back. Running sums are written only by a writer whose session version is at least {@code shift}, the
-     * version of the newest completion of a streamed answer, which moved the sums after it: an older writer's sums may be
-     * from before.
+     * The start of the write scripts, for each generation's keys: the keys of another row with the same id go, then
+     * {@code meta} takes the session (ARGV: ttl, version, session json, expiry, count, session row id) when its version
+     * is newer, and the higher count.
      */
-    private static final Script WRITE = Script.of("""
+    private static final String SESSION_META = """
             for k = 1, #KEYS, 6 do
               local meta, msgs, tok, fix = KEYS[k], KEYS[k + 1], KEYS[k + 2], KEYS[k + 3]
               local sid = redis.call('HGET', meta, 'sid')
@@ -67,6 +63,18 @@ public class SessionCache {
               if not known or tonumber(ARGV[5]) > tonumber(known) then
                 redis.call('HSET', meta, 'count', ARGV[5])
               end
+            """;
+
+    /**
+     * KEYS: a session's keys (meta/msgs/tok/fix/sums/sumc), once per generation written. ARGV: ttl, version, session
+     * json, expiry, count, session row id, then (seq, message json, padded seq, running token sum) per message. Keys of
+     * another row with the same id go first. A seq already in the set is left as it is, and a seq with a newer form in
+     * {@code fix} (patched or redacted) gets that form: a writer that read PostgreSQL before the change never brings
+     * the old form back. Running sums are written only by a writer whose session version is at least {@code shift}, the
+     * version of the newest completion of a streamed answer, which moved the sums after it: an older writer's sums may be
+     * from before.
+     */
+    private static final Script WRITE = Script.of(SESSION_META + """
               local fixed = redis.call('EXISTS', fix) == 1
               -- running sums read before a streamed answer's completion moved them are not written back
               local current = tonumber(ARGV[2]) >= tonumber(redis.call('HGET', meta, 'shift') or '-1')
@@ -110,22 +118,8 @@ public class SessionCache {
      * Records {@code shift} (the completion's version), puts the finished message in (a form in {@code fix} with more
      * edits stays), and writes the moved sums unless a later completion already wrote newer ones.
      */
-    private static final Script FINISH = Script.of("""
-            for k = 1, #KEYS, 6 do
-              local meta, msgs, tok, fix = KEYS[k], KEYS[k + 1], KEYS[k + 2], KEYS[k + 3]
-              local sid = redis.call('HGET', meta, 'sid')
-              if sid and sid ~= ARGV[6] then
-                redis.call('DEL', meta, msgs, tok, fix, KEYS[k + 4], KEYS[k + 5])
-              end
-              redis.call('HSET', meta, 'sid', ARGV[6])
+    private static final Script FINISH = Script.of(SESSION_META + """
               local shift = tonumber(redis.call('HGET', meta, 'shift') or '-1')
-              if tonumber(ARGV[2]) > tonumber(redis.call('HGET', meta, 'ver') or '-1') then
-                redis.call('HSET', meta, 'ver', ARGV[2], 'session', ARGV[3], 'exp', ARGV[4])
-              end
-              local known = redis.call('HGET', meta, 'count')
-              if not known or tonumber(ARGV[5]) > tonumber(known) then
-                redis.call('HSET', meta, 'count', ARGV[5])
-              end
               local form = ARGV[9]
               if tonumber(redis.call('HGET', fix, 'v' .. ARGV[7]) or '-1') > tonumber(ARGV[8]) then
                 form = redis.call('HGET', fix, ARGV[7])

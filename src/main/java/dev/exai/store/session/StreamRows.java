@@ -86,21 +86,21 @@ class StreamRows {
                 pieces.stream().map(StreamedAnswers.Piece::reasoning).toArray(String[]::new));
     }
 
-    /**
-     * Counts {@code stored} more pieces and moves the contiguous count over the pieces now present after it (the
-     * run {@code idx = contiguous, contiguous + 1, ...}: only the pieces from there are looked at, so each piece is
-     * looked at once while the answer arrives in order). Answers {received, contiguous}.
-     */
-    Uni<int[]> advance(SqlClient sql, UUID messageId, int stored) {
-        return sql.preparedQuery("UPDATE chat_messages m SET chunks_received = m.chunks_received + $2, last_chunk_at = now(),"
-                        + " chunks_contiguous = m.chunks_contiguous + (SELECT count(*) FROM (SELECT idx - row_number() OVER (ORDER BY idx) AS d"
-                        + " FROM message_chunks WHERE message_id = $1 AND idx >= m.chunks_contiguous) run WHERE d = m.chunks_contiguous - 1)"
-                        + " WHERE m.id = $1 RETURNING m.chunks_received, m.chunks_contiguous")
-                .execute(Tuple.of(messageId, stored))
+    /** Counts {@code stored} more pieces and sets the contiguous count; answers {received, contiguous}. */
+    Uni<int[]> advance(SqlClient sql, UUID messageId, int stored, int contiguous) {
+        return sql.preparedQuery("UPDATE chat_messages SET chunks_received = chunks_received + $2, chunks_contiguous = $3,"
+                        + " last_chunk_at = now() WHERE id = $1 RETURNING chunks_received, chunks_contiguous")
+                .execute(Tuple.of(messageId, stored, contiguous))
                 .map(rows -> {
                     Row r = rows.iterator().next();
                     return new int[] {r.getInteger(0), r.getInteger(1)};
                 });
+    }
+
+    /** The indexes of the answer's pieces from {@code from} on, ascending: the ones that wait past a gap, and the new ones. */
+    Uni<List<Integer>> indexesFrom(SqlClient sql, UUID messageId, int from) {
+        return sql.preparedQuery("SELECT idx FROM message_chunks WHERE message_id = $1 AND idx >= $2 ORDER BY idx")
+                .execute(Tuple.of(messageId, from)).map(StreamRows::integers);
     }
 
     /** The indexes below {@code chunks} that are missing (at most twenty), looking only past the contiguous ones. */

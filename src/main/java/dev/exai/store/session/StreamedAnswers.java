@@ -93,13 +93,42 @@ public class StreamedAnswers {
                                                     + "; a retried piece must repeat its text exactly");
                                         }
                                     }))
-                            .chain(stored -> rows.advance(conn, open.id(), stored)
+                            .chain(stored -> contiguous(conn, open, pieces)
+                                    .chain(contiguous -> rows.advance(conn, open.id(), stored, contiguous))
                                     .call(now -> stored == 0 ? Uni.createFrom().voidItem()
                                             : events.record(conn, tenant, "message.chunk", cid, messageData(cid, seq)
                                                     .put("index", lowestStored(pieces)).put("count", stored)
                                                     .put("chunks_contiguous", now[1])))
-                                    .map(now -> new Progress(cid, seq, Message.STREAMING, now[0], now[1], stored)));
+                                    .map(now -> new Progress(cid, seq, Message.STREAMING, now[0], now[1], stored))));
                 }));
+    }
+
+    /**
+     * How many pieces run without a gap from index 0 once {@code pieces} are stored. Only a request holding the piece at
+     * the old count can move it. When no piece waited past a gap, the run is read from the request alone; else the
+     * waiting pieces are read too (once per gap filled). Nothing here scans what an answer already has, so storing an
+     * answer costs the same per piece at its end as at its start.
+     */
+    private Uni<Integer> contiguous(SqlConnection conn, StreamRows.Open open, List<Piece> pieces) {
+        int from = open.contiguous();
+        if (pieces.stream().noneMatch(p -> p.index() == from)) {
+            return Uni.createFrom().item(from);
+        }
+        boolean noneWaiting = open.received() == open.contiguous();
+        Uni<List<Integer>> present = noneWaiting
+                ? Uni.createFrom().item(pieces.stream().map(Piece::index).filter(i -> i >= from).sorted().toList())
+                : rows.indexesFrom(conn, open.id(), from);
+        return present.map(indexes -> {
+            int next = from;
+            for (int index : indexes) {
+                if (index == next) {
+                    next++;
+                } else if (index > next) {
+                    break;
+                }
+            }
+            return next;
+        });
     }
 
     /**
