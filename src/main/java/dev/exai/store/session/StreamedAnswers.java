@@ -99,7 +99,7 @@ public class StreamedAnswers {
                                             : events.record(conn, tenant, "message.chunk", cid, messageData(cid, seq)
                                                     .put("index", lowestStored(pieces)).put("count", stored)
                                                     .put("chunks_contiguous", now[1])))
-                                    .map(now -> new Progress(cid, seq, Message.STREAMING, now[0], now[1], stored))));
+                                    .map(now -> new Progress(cid, seq, Message.STREAMING, now[0], now[1], stored)));
                 }));
     }
 
