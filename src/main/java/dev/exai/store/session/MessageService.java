@@ -38,7 +38,7 @@ public class MessageService {
 
     private final Database db;
     private final MessageRows rows;
-    private final StreamRows streamRows;
+    private final StreamedAnswers answers;
     private final SessionRows sessionRows;
     private final SearchRows searchRows;
     private final SessionService sessions;
@@ -53,7 +53,7 @@ public class MessageService {
     private final EventOutbox events;
     private final SummaryHook summaries;
 
-    public MessageService(Database db, MessageRows rows, StreamRows streamRows, SessionRows sessionRows, SearchRows searchRows, SessionService sessions,
+    public MessageService(Database db, MessageRows rows, StreamedAnswers answers, SessionRows sessionRows, SearchRows searchRows, SessionService sessions,
                           SessionCache cache, SessionSummaryCache cachedSummaries, Tokens tokens, FileService files,
                           GroupCommit groupCommit, EventOutbox events, SummaryHook summaries, AuditTrail audit, StoreConfig config) {
         this.audit = audit;
@@ -62,7 +62,7 @@ public class MessageService {
         this.events = events;
         this.summaries = summaries;
         this.rows = rows;
-        this.streamRows = streamRows;
+        this.answers = answers;
         this.sessionRows = sessionRows;
         this.searchRows = searchRows;
         this.sessions = sessions;
@@ -179,35 +179,16 @@ public class MessageService {
                             : Uni.createFrom().voidItem();
                     if (idempotencyKey == null) {
                         return ensured.chain(() -> rows.append(conn, tenant, cid, messages, counts[0], counts[1], null))
-                                .chain(appended -> opened(conn, appended, messages));
+                                .chain(appended -> answers.opened(conn, appended, messages));
                     }
                     return ensured.chain(() -> rows.claimKey(conn, tenant, cid, idempotencyKey, requestHash))
                             .chain(claimed -> claimed
                                     // no room under a turn cap: roll the claimed key back with the rest
                                     ? rows.append(conn, tenant, cid, messages, counts[0], counts[1], idempotencyKey)
                                             .onItem().ifNull().failWith(NotAppended::new)
-                                            .chain(appended -> opened(conn, appended, messages))
+                                            .chain(appended -> answers.opened(conn, appended, messages))
                                     : replay(conn, tenant, cid, idempotencyKey, requestHash));
                 });
-    }
-
-    /** Marks the appended messages that open streamed answers (in the append's transaction); answers them as marked. */
-    private Uni<MessageRows.Appended> opened(SqlConnection conn, MessageRows.Appended appended, List<NewMessage> messages) {
-        if (appended == null || messages.stream().noneMatch(NewMessage::streaming)) {
-            return Uni.createFrom().item(appended);
-        }
-        List<Long> seqs = new ArrayList<>();
-        List<Message> marked = new ArrayList<>(messages.size());
-        for (int i = 0; i < messages.size(); i++) {
-            Message m = appended.messages().get(i);
-            if (messages.get(i).streaming()) {
-                seqs.add(m.seq());
-                m = m.withStream(Message.STREAMING, null, 0, 0);
-            }
-            marked.add(m);
-        }
-        return streamRows.open(conn, appended.session().id(), seqs)
-                .replaceWith(new MessageRows.Appended(appended.session(), marked, false));
     }
 
     /** Rolls back an append's transaction whose session had no room; the answer is worked out after the rollback. */

@@ -71,6 +71,25 @@ public class StreamedAnswers {
         }
     }
 
+    /** Marks the appended messages that open streamed answers (in the append's transaction); answers them as marked. */
+    Uni<MessageRows.Appended> opened(SqlConnection conn, MessageRows.Appended appended, List<NewMessage> messages) {
+        if (appended == null || messages.stream().noneMatch(NewMessage::streaming)) {
+            return Uni.createFrom().item(appended);
+        }
+        List<Long> seqs = new ArrayList<>();
+        List<Message> marked = new ArrayList<>(messages.size());
+        for (int i = 0; i < messages.size(); i++) {
+            Message m = appended.messages().get(i);
+            if (messages.get(i).streaming()) {
+                seqs.add(m.seq());
+                m = m.withStream(Message.STREAMING, null, 0, 0);
+            }
+            marked.add(m);
+        }
+        return rows.open(conn, appended.session().id(), seqs)
+                .replaceWith(new MessageRows.Appended(appended.session(), marked, false));
+    }
+
     /**
      * Stores the pieces not stored yet (a piece stored before with the same text is a retry and stores nothing; with
      * other text it is a 409 naming its index), in one transaction holding the answer's row lock, with one
