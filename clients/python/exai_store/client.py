@@ -139,15 +139,16 @@ class ExaiStore:
 
     def stream_answer(self, continuation_id: str, model: str | None = None, provider: str | None = None,
                       tool_name: str | None = None, metadata: dict | None = None, files: list[str] | None = None,
-                      create: bool = True) -> AnswerStream:
+                      create: bool = True, retry_for: float = 60.0) -> AnswerStream:
         """Opens an assistant answer that is kept as it streams: ``with store.stream_answer(cid, model=...) as answer:
         for delta in provider_stream: answer.write(delta)``. Its seq is taken now (``answer.seq``); pieces go in batches;
-        leaving the block completes it (``answer.message`` is then the finished message), an exception aborts it."""
+        leaving the block completes it (``answer.message`` is then the finished message), an exception aborts it. A batch
+        is retried for up to ``retry_for`` seconds while the store is unreachable (a restart)."""
         body = _compact({"role": "assistant", "status": "streaming", "model": model, "provider": provider,
                          "tool_name": tool_name, "metadata": metadata, "files": files})
         opened = self._call("POST", f"/sessions/{_quote(continuation_id)}/messages", body=body,
                             query={"create": "true"} if create else None, idempotency_key=str(uuid.uuid4()))
-        return AnswerStream(self, continuation_id, opened)
+        return AnswerStream(self, continuation_id, opened, retry_for)
 
     def get_messages(self, continuation_id: str, last: int | None = None, after_seq: int = 0,
                      page_size: int = 1000, chain: bool = False) -> list[dict]:

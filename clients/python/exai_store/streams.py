@@ -3,7 +3,8 @@
 ``ExaiStore.stream_answer`` opens an assistant message with ``status: streaming`` and answers an ``AnswerStream``:
 each ``write`` numbers a piece and hands it to a sender thread, which posts pieces in batches (a batch leaves when it
 holds 64 pieces or its oldest piece has waited 50 ms) and retries a batch with the same indexes, so a retry stores
-nothing twice. Leaving the ``with`` block completes the answer; leaving it by an exception aborts it (the answer
+nothing twice; a batch is retried for up to ``retry_for`` seconds (default 60) while the store is unreachable or
+answers 503, so an answer survives a restart of exai-store's container. Leaving the ``with`` block completes the answer; leaving it by an exception aborts it (the answer
 keeps what was sent, as ``incomplete``), and the exception goes on.
 """
 from __future__ import annotations
@@ -14,6 +15,8 @@ import time
 import urllib.parse
 from typing import Any
 
+from ._errors import Unavailable
+
 BATCH_PIECES = 64
 BATCH_WAIT = 0.05
 MAX_PIECES = 1000
@@ -22,8 +25,9 @@ MAX_PIECES = 1000
 class AnswerStream:
     """One answer being written; use it as a context manager (see the module's doc)."""
 
-    def __init__(self, store: Any, continuation_id: str, opened: dict):
+    def __init__(self, store: Any, continuation_id: str, opened: dict, retry_for: float = 60.0):
         self._store = store
+        self._retry_for = retry_for
         self._path = f"/sessions/{urllib.parse.quote(continuation_id, safe='')}/messages/{opened['seq']}"
         self.continuation_id = continuation_id
         self.seq: int = opened["seq"]
@@ -76,7 +80,7 @@ class AnswerStream:
         """Sends what is left and completes the answer; answers the finished message."""
         self.flush()
         self._stop()
-        self.message = self._store._call("POST", self._path + "/complete", body={"chunks": self._next, **self._ending})
+        self.message = self._post("/complete", {"chunks": self._next, **self._ending})
         return self.message
 
     def abort(self) -> dict:
@@ -89,7 +93,7 @@ class AnswerStream:
         body = {"chunks": self._next, "finish_reason": "aborted"}
         if "token_count" in self._ending:
             body["token_count"] = self._ending["token_count"]
-        self.message = self._store._call("POST", self._path + "/complete", body=body)
+        self.message = self._post("/complete", body)
         return self.message
 
     def __enter__(self) -> "AnswerStream":
@@ -127,8 +131,7 @@ class AnswerStream:
                     self._oldest = time.monotonic()
                 self._sending = True
             try:
-                # the client's retries repeat the same indexes and text: a batch that was stored answers stored 0
-                self._store._call("POST", self._path + "/chunks", body=batch)
+                self._post("/chunks", batch)
             except BaseException as error:  # noqa: BLE001 - handed to the writer
                 with self._cond:
                     self._error = error
@@ -138,6 +141,21 @@ class AnswerStream:
             with self._cond:
                 self._sending = False
                 self._cond.notify_all()
+
+    def _post(self, suffix: str, body: Any) -> Any:
+        """Posts pieces or the completion until answered, for up to ``retry_for`` seconds while the store is unreachable
+        or unavailable: each try sends the same indexes and text (a batch stored before its answer was lost stores 0),
+        and a completion is idempotent."""
+        deadline = time.monotonic() + self._retry_for
+        pause = 0.1
+        while True:
+            try:
+                return self._store._call("POST", self._path + suffix, body=body)
+            except (ConnectionError, Unavailable):
+                if time.monotonic() + pause > deadline:
+                    raise
+                time.sleep(pause)
+                pause = min(2.0, pause * 2)
 
 
 class AsyncAnswerStream:

@@ -2,9 +2,12 @@
 stream that yields what Kimi's and GLM's OpenAI-compatible streams carry: chunks whose delta holds reasoning_content
 (thinking models) or content."""
 import asyncio
+import os
+import socket
 import threading
 import time
 import unittest
+import urllib.parse
 import uuid
 
 from exai_store import AsyncExaiStore, ExaiStore
@@ -41,6 +44,67 @@ class CountingStore(ExaiStore):
         if path.endswith("/chunks"):
             self.batches.append(len(body))
         return super()._call(method, path, body=body, **kwargs)
+
+
+class DroppingProxy:
+    """A TCP proxy to the store that can go away (connections refused, open ones cut) and come back on the same port."""
+
+    def __init__(self, target):
+        self.target = (target.hostname, target.port)
+        self.port = None
+        self.open = []
+        self.listener = None
+        self.up()
+
+    def url(self):
+        return f"http://127.0.0.1:{self.port}"
+
+    def up(self):
+        self.listener = socket.socket()
+        self.listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        self.listener.bind(("127.0.0.1", self.port or 0))
+        self.port = self.listener.getsockname()[1]
+        self.listener.listen(64)
+        threading.Thread(target=self._accept, args=(self.listener,), daemon=True).start()
+
+    def down(self):
+        try:
+            self.listener.shutdown(socket.SHUT_RDWR)  # wakes the accepting thread; close alone would not
+        except OSError:
+            pass
+        self.listener.close()
+        for s in self.open:
+            try:
+                s.shutdown(socket.SHUT_RDWR)
+            except OSError:
+                pass
+            s.close()
+        self.open.clear()
+
+    def _accept(self, listener):
+        while True:
+            try:
+                client, _ = listener.accept()
+            except OSError:
+                return
+            server = socket.create_connection(self.target)
+            self.open += [client, server]
+            for a, b in ((client, server), (server, client)):
+                threading.Thread(target=self._pipe, args=(a, b), daemon=True).start()
+
+    @staticmethod
+    def _pipe(a, b):
+        try:
+            while data := a.recv(65536):
+                b.sendall(data)
+        except OSError:
+            pass
+        finally:
+            for s in (a, b):
+                try:
+                    s.close()
+                except OSError:
+                    pass
 
 
 class StreamsTest(unittest.TestCase):
@@ -103,6 +167,29 @@ class StreamsTest(unittest.TestCase):
                                      body=[{"index": 0, "content": "only once"}])
             self.assertEqual((again["stored"], again["chunks_received"]), (0, 1))
         self.assertEqual(answer.message["content"], "only once")
+
+    def test_an_answer_outlives_the_store_going_away_for_longer_than_the_clients_own_retries(self):
+        proxy = DroppingProxy(urllib.parse.urlparse(os.environ["EXAI_STORE_URL"]))
+        store = ExaiStore(base_url=proxy.url(), retries=1, backoff=0.05)
+        try:
+            with store.stream_answer(self.cid, model="glm-4.6") as answer:
+                for i in range(100):
+                    answer.write(f"before{i} ")
+                answer.flush()
+                proxy.down()  # a restart: refused, then back
+                for i in range(100):
+                    answer.write(f"during{i} ")
+                time.sleep(1.5)
+                proxy.up()
+                for i in range(100):
+                    answer.write(f"after{i} ")
+        finally:
+            proxy.down()
+        expected = "".join(f"before{i} " for i in range(100)) + "".join(f"during{i} " for i in range(100)) \
+            + "".join(f"after{i} " for i in range(100))
+        self.assertEqual(answer.message["status"], "complete")
+        self.assertEqual(answer.message["content"], expected)
+        self.assertEqual(answer.message["chunks_received"], 300)
 
     def test_the_async_twin_streams_on_the_same_terms(self):
         async def run():

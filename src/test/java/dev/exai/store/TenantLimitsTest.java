@@ -29,8 +29,8 @@ import org.junit.jupiter.api.Test;
 /**
  * Per-tenant limits: a tenant over its request rate gets 429 with Retry-After while another tenant, measured at the
  * same time, is never refused; a tenant at its sessions limit cannot create one more (409 naming the quota) until it
- * deletes one; a tenant over its stored bytes gets 507 naming the quota on uploads and appends (through the Supabase
- * door too), reads still work.
+ * deletes one; a tenant over its stored bytes gets 507 naming the quota on uploads, appends and pieces of streamed
+ * answers (through the Supabase door too), reads still work.
  */
 @QuarkusTest
 @TestProfile(TenantLimitsTest.Limited.class)
@@ -128,6 +128,8 @@ class TenantLimitsTest {
     void aTenantOverItsStoredBytesGets507UntilItDeletes() throws Exception {
         byte[] bytes = new byte[350_000];
         new Random(5).nextBytes(bytes);
+        long answer = Api.as(FULL).contentType("application/json").body("{\"role\":\"assistant\",\"status\":\"streaming\"}")
+                .post("/sessions/full-2/messages?create=true").then().statusCode(201).extract().jsonPath().getLong("seq");
         String id = Api.as(FULL).contentType("application/octet-stream").queryParam("filename", "big.bin").body(bytes)
                 .post("/files").then().statusCode(201).extract().jsonPath().getString("id");
 
@@ -137,6 +139,8 @@ class TenantLimitsTest {
         assertThat(refused.jsonPath().getString("detail")).contains("EXAI_STORE_LIMITS_STORED_BYTES");
         Api.as(FULL).contentType("application/json").body("{\"role\":\"user\",\"content\":\"x\"}")
                 .post("/sessions/full-1/messages?create=true").then().statusCode(507);
+        Api.as(FULL).contentType("application/json").body("{\"index\":0,\"content\":\"x\"}")
+                .post("/sessions/full-2/messages/" + answer + "/chunks").then().statusCode(507);
         // the Supabase door refuses the same, each half in its protocol's shape
         RestAssured.given().header("apikey", FULL).contentType("application/octet-stream").body(new byte[] {1, 2, 3})
                 .post("/storage/v1/object/any-bucket/small.bin").then().statusCode(507)

@@ -63,7 +63,8 @@ public class ApiDocument implements OASFilter {
             Map.entry("MessageResource_patch", Map.of("409", "The message is redacted, or a streamed answer still streaming")),
             Map.entry("MessageResource_redact", Map.of("409", "The message is a streamed answer still streaming")),
             Map.entry("StreamResource_chunks", Map.of("409", "A piece's index is stored with other text, or the message is not "
-                    + "a streamed answer still streaming", "413", "The pieces are larger than EXAI_STORE_MESSAGES_MAX_CONTENT_BYTES")),
+                    + "a streamed answer still streaming", "413", "The pieces are larger than EXAI_STORE_MESSAGES_MAX_CONTENT_BYTES",
+                    "507", "The tenant stores its limit of bytes")),
             Map.entry("StreamResource_complete", Map.of("409", "Pieces are missing (named), more pieces are stored than chunks, or "
                     + "the message is not a streamed answer")),
             Map.entry("FileResource_content", Map.of("416", "The range is outside the file")),

@@ -23,11 +23,11 @@ public class ApiKeyFilter {
     }
 
     /**
-     * The routes that add message text to what a tenant stores: appends, imports, and the Supabase door's message
-     * tables (the upload route admits its own requests).
+     * The routes that add message text to what a tenant stores: appends, pieces of streamed answers, imports, and the
+     * Supabase door's message tables (the upload route admits its own requests).
      */
     private static boolean storesBytes(String method, String path) {
-        return method.equals("POST") && (path.endsWith("messages") || path.equals("/sessions/import"));
+        return method.equals("POST") && (path.endsWith("messages") || path.endsWith("/chunks") || path.equals("/sessions/import"));
     }
 
     /**

@@ -33,7 +33,11 @@ public class TenantLimits {
     private static final String USAGE = "SELECT tenant, sum(bytes)::bigint AS bytes FROM ("
             + "SELECT tenant, sum(size) AS bytes FROM files GROUP BY tenant"
             + " UNION ALL SELECT s.tenant, sum(octet_length(m.content) + coalesce(octet_length(m.reasoning), 0))"
-            + " FROM chat_messages m JOIN chat_sessions s ON s.id = m.session_id GROUP BY s.tenant) usage GROUP BY tenant";
+            + " FROM chat_messages m JOIN chat_sessions s ON s.id = m.session_id GROUP BY s.tenant"
+            // the pieces of answers still streaming (their text is in chat_messages once they finish)
+            + " UNION ALL SELECT s.tenant, sum(octet_length(c.content) + coalesce(octet_length(c.reasoning), 0)) FROM message_chunks c"
+            + " JOIN chat_messages m ON m.id = c.message_id JOIN chat_sessions s ON s.id = m.session_id GROUP BY s.tenant) usage"
+            + " GROUP BY tenant";
 
     private final StoreConfig.Limits config;
     private final Database db;

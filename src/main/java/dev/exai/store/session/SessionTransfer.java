@@ -76,7 +76,8 @@ public class SessionTransfer {
     }
 
     /** One message line of an import, with what an append would not take: its time, count flag and redaction. */
-    record ImportedMessage(NewMessage message, OffsetDateTime createdAt, boolean tokenCountEstimated, boolean redacted) {
+    record ImportedMessage(NewMessage message, OffsetDateTime createdAt, boolean tokenCountEstimated, boolean redacted, String status,
+                           String finishReason) {
     }
 
     /**
@@ -117,7 +118,11 @@ public class SessionTransfer {
             if (!summaries.isEmpty()) {
                 throw ProblemException.badRequest(name + ": a message after the summaries; summary lines come last");
             }
-            // an export shows each message's status; an import stores every message as complete, with the text it has
+            // an answer exported while it streamed can stream no more here: it comes in incomplete, with the text it had
+            String status = node.path("status").asText("complete");
+            String ending = status.equals(Message.STREAMING) || status.equals("incomplete") ? "incomplete" : "complete";
+            String finishReason = node.path("finish_reason").isTextual() ? node.get("finish_reason").asText()
+                    : status.equals(Message.STREAMING) ? StreamedAnswers.Completion.ABANDONED : null;
             ((ObjectNode) node).remove(List.of("status", "finish_reason", "chunks_received", "chunks_contiguous"));
             NewMessage message = requests.message(node, name);
             JsonNode seq = node.get("seq");
@@ -129,7 +134,7 @@ public class SessionTransfer {
             OffsetDateTime createdAt = created == null || created.isNull() ? null : Times.parse(name + ".created_at", created.asText());
             JsonNode redacted = node.get("redacted");
             messages.add(new ImportedMessage(message, createdAt, node.path("token_count_estimated").asBoolean(message.tokenCount() == null),
-                    redacted != null && redacted.asBoolean(false)));
+                    redacted != null && redacted.asBoolean(false), ending, finishReason));
         }
         if (input.maxMessages() != null && messages.size() > input.maxMessages()) {
             throw ProblemException.badRequest("line 1: max_messages is " + input.maxMessages() + " but the import has " + messages.size());

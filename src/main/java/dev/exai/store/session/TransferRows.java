@@ -48,26 +48,30 @@ class TransferRows {
         Boolean[] estimated = new Boolean[n];
         Boolean[] redacted = new Boolean[n];
         OffsetDateTime[] created = new OffsetDateTime[n];
+        String[] status = new String[n];
+        String[] finishReason = new String[n];
         for (int i = 0; i < n; i++) {
             estimated[i] = part.get(i).tokenCountEstimated();
             redacted[i] = part.get(i).redacted();
             created[i] = part.get(i).createdAt();
+            status[i] = part.get(i).status();
+            finishReason[i] = part.get(i).finishReason();
         }
         return sql.preparedQuery("INSERT INTO chat_messages (session_id, seq, role, content, metadata, tool_name, model, provider,"
                         + " input_tokens, output_tokens, files, images, reasoning, token_count, reasoning_token_count,"
-                        + " token_count_estimated, tokens_through, total_through, created_at, redacted, search_doc)"
+                        + " token_count_estimated, tokens_through, total_through, created_at, redacted, search_doc, status, finish_reason)"
                         + " SELECT $1, $2 + t.ord - 1, t.role, t.content, t.metadata::jsonb, t.tool, t.model, t.provider, t.input, t.output,"
                         + " string_to_array(NULLIF(t.files, ''), ',')::uuid[], string_to_array(NULLIF(t.images, ''), ',')::uuid[],"
                         + " t.reasoning, t.tokens, t.reasoning_tokens, t.estimated, t.tokens_through, t.total_through,"
-                        + " coalesce(t.created, now()), t.redacted, " + Rows.SEARCH_DOC
+                        + " coalesce(t.created, now()), t.redacted, " + Rows.SEARCH_DOC + ", t.status, t.finish_reason"
                         + " FROM unnest($3::text[], $4::text[], $5::text[], $6::text[], $7::text[], $8::text[], $9::int[], $10::int[],"
                         + " $11::text[], $12::text[], $13::text[], $14::int[], $15::int[], $16::boolean[], $17::bigint[], $18::bigint[],"
-                        + " $19::timestamptz[], $20::boolean[], $21::text[]) WITH ORDINALITY AS t(role, content, metadata, tool, model,"
-                        + " provider, input, output, files, images, reasoning, tokens, reasoning_tokens, estimated, tokens_through,"
-                        + " total_through, created, redacted, pieces, ord)")
+                        + " $19::timestamptz[], $20::boolean[], $21::text[], $22::text[], $23::text[]) WITH ORDINALITY AS t(role, content,"
+                        + " metadata, tool, model, provider, input, output, files, images, reasoning, tokens, reasoning_tokens, estimated,"
+                        + " tokens_through, total_through, created, redacted, pieces, status, finish_reason, ord)")
                 .execute(Tuple.from(Arrays.asList(sessionId, firstSeq, c.roles, c.contents, c.metadata, c.tools, c.models, c.providers,
                         c.inputs, c.outputs, c.files, c.images, c.reasonings, c.counts, c.reasoningCounts, estimated, c.tokensThrough,
-                        c.totalThrough, created, redacted, c.pieces)))
+                        c.totalThrough, created, redacted, c.pieces, status, finishReason)))
                 .replaceWithVoid();
     }
 

@@ -229,8 +229,14 @@ class StreamedAnswersTest {
         alpha().get("/sessions/" + cid + "/context?max_tokens=1000").then().statusCode(200)
                 .body("messages.status", equalTo(List.of("incomplete")));
         alpha().body(Map.of("chunks", 1)).post("/sessions/" + cid + "/messages/" + fresh + "/complete").then().statusCode(200);
-        alpha().get("/sessions/" + cid + "/export").then().statusCode(200)
-                .body(containsString("\"status\":\"incomplete\"")).body(containsString("still coming"));
+        String exported = alpha().get("/sessions/" + cid + "/export").then().statusCode(200)
+                .body(containsString("\"status\":\"incomplete\"")).body(containsString("still coming")).extract().asString();
+        // an import keeps how each answer ended
+        String copy = "stream-copy-" + UUID.randomUUID();
+        alpha().contentType("application/x-ndjson").body(exported.getBytes(java.nio.charset.StandardCharsets.UTF_8)).post("/sessions/import?continuation_id=" + copy).then().statusCode(201);
+        alpha().get("/sessions/" + copy + "/messages").then().statusCode(200)
+                .body("items.status", equalTo(List.of("incomplete", "complete")))
+                .body("items[0].finish_reason", equalTo("abandoned")).body("items[0].content", equalTo("partial text"));
     }
 
     @Test
