@@ -53,10 +53,15 @@ ERRORS = {400: BadRequest, 401: Unauthorized, 404: NotFound, 409: Conflict, 413:
           502: ProviderFailed, 503: Unavailable}
 
 
-def from_http_error(error) -> ExaiStoreError:
-    """The error an ``urllib.error.HTTPError`` answer stands for, with the problem details it carried."""
+def from_status(status: int, payload: bytes) -> ExaiStoreError:
+    """The error an answer's status stands for, with the problem details its body carried."""
     try:
-        problem = json.loads(error.read() or b"{}")
+        problem = json.loads(payload or b"{}")
     except ValueError:
         problem = {}
-    return ERRORS.get(error.code, ExaiStoreError)(error.code, problem)
+    return ERRORS.get(status, ExaiStoreError)(status, problem)
+
+
+def from_http_error(error) -> ExaiStoreError:
+    """The error an ``urllib.error.HTTPError`` answer stands for, with the problem details it carried."""
+    return from_status(error.code, error.read())

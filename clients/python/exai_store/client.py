@@ -3,20 +3,22 @@
 Every call that writes carries an Idempotency-Key made once per logical call and reused on each retry, so a retry
 after a timeout or a dropped connection never stores twice. Calls are retried with exponential backoff on 503 and on
 connection errors; every error answer becomes an ``ExaiStoreError`` subclass carrying the RFC 9457 problem details.
+Each thread keeps one keep-alive connection (``http.client``) and reuses it call after call, instead of a new TCP
+connection per call.
 """
 from __future__ import annotations
 
+import http.client
 import json
 import mimetypes
 import os
+import threading
 import time
-import urllib.error
 import urllib.parse
-import urllib.request
 import uuid
 from typing import Any, Iterable
 
-from ._errors import from_http_error
+from ._errors import from_status
 from .events import EventStream
 from .streams import AnswerStream
 
@@ -31,6 +33,8 @@ class ExaiStore:
         self.timeout = timeout
         self.retries = retries
         self.backoff = backoff
+        self._target = urllib.parse.urlsplit(self.base_url)
+        self._local = threading.local()  # each thread's keep-alive connection
 
     # Sessions ---------------------------------------------------------------------------------------------
     def create_session(self, continuation_id: str | None = None, user_id: str | None = None, title: str | None = None,
@@ -256,13 +260,14 @@ class ExaiStore:
     def _call(self, method: str, path: str, body: Any = None, raw: str | bytes | None = None,
               content_type: str | None = None, query: dict | None = None, idempotency_key: str | None = None,
               download_to: str | None = None, accept: str = "application/json") -> Any:
-        url = self.base_url + path + ("?" + urllib.parse.urlencode(query) if query else "")
+        target = self._target.path.rstrip("/") + path + ("?" + urllib.parse.urlencode(query) if query else "")
         headers = {"Authorization": f"Bearer {self.api_key}", "Accept": accept}
         if idempotency_key:
             headers["Idempotency-Key"] = idempotency_key
         attempt = 0
+        stale_retried = False
         while True:
-            data, length = None, None
+            data = None
             if body is not None:
                 data = json.dumps(body).encode("utf-8")
                 headers["Content-Type"] = "application/json"
@@ -271,20 +276,26 @@ class ExaiStore:
                 if isinstance(raw, (bytes, bytearray)):
                     data = bytes(raw)
                 else:
-                    length = os.path.getsize(raw)
-                    data = open(raw, "rb")  # streamed by urllib in blocks
-                    headers["Content-Length"] = str(length)
-            request = urllib.request.Request(url, data=data, headers=headers, method=method)
+                    headers["Content-Length"] = str(os.path.getsize(raw))
+                    data = open(raw, "rb")  # streamed by http.client in blocks
+            reused = getattr(self._local, "connection", None) is not None
             try:
-                with urllib.request.urlopen(request, timeout=self.timeout) as response:
-                    return self._read(response, download_to)
-            except urllib.error.HTTPError as error:
-                if error.code == 503 and attempt < self.retries:
-                    attempt += 1
-                    time.sleep(self.backoff * 2 ** (attempt - 1))
+                connection = self._connection()
+                connection.request(method, target, body=data, headers=headers)
+                response = connection.getresponse()
+                if response.status >= 400:
+                    payload = response.read()
+                    if response.status == 503 and attempt < self.retries:
+                        attempt += 1
+                        time.sleep(self.backoff * 2 ** (attempt - 1))
+                        continue
+                    raise from_status(response.status, payload)
+                return self._read(response, download_to)
+            except (http.client.HTTPException, OSError) as error:
+                self._drop_connection()
+                if reused and not stale_retried and not isinstance(error, TimeoutError):
+                    stale_retried = True  # the server closed a kept-alive connection: once more on a new one, at once
                     continue
-                raise from_http_error(error) from None
-            except (urllib.error.URLError, ConnectionError, TimeoutError) as error:
                 if attempt < self.retries:
                     attempt += 1
                     time.sleep(self.backoff * 2 ** (attempt - 1))
@@ -293,6 +304,21 @@ class ExaiStore:
             finally:
                 if hasattr(data, "close"):
                     data.close()
+
+    def _connection(self) -> http.client.HTTPConnection:
+        """This thread's keep-alive connection, opened on first use and after a failure."""
+        connection = getattr(self._local, "connection", None)
+        if connection is None:
+            kind = http.client.HTTPSConnection if self._target.scheme == "https" else http.client.HTTPConnection
+            connection = kind(self._target.hostname, self._target.port, timeout=self.timeout)
+            self._local.connection = connection
+        return connection
+
+    def _drop_connection(self) -> None:
+        connection = getattr(self._local, "connection", None)
+        if connection is not None:
+            connection.close()
+            self._local.connection = None
 
     @staticmethod
     def _read(response, download_to: str | None) -> Any:
