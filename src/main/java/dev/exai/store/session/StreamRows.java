@@ -159,6 +159,13 @@ class StreamRows {
     record Finished(Message message, StoredSession session, List<Long> seqs, List<Long> throughs) {
     }
 
+    /** Message {@code seq} of the session, as reads show it. */
+    Uni<Message> message(UUID sessionId, long seq) {
+        return db.run(pool -> pool.preparedQuery("SELECT " + Rows.MESSAGE_COLUMNS + " FROM chat_messages WHERE session_id = $1 AND seq = $2")
+                .execute(Tuple.of(sessionId, seq))
+                .map(rows -> Rows.messages(rows).get(0)));
+    }
+
     /** Answers that received nothing for {@code idleSeconds}: (tenant, continuation_id, seq), oldest first, at most {@code limit}. */
     Uni<List<Idle>> idle(long idleSeconds, int limit) {
         return db.run(pool -> pool.preparedQuery("SELECT s.tenant, s.continuation_id, m.seq FROM chat_messages m"

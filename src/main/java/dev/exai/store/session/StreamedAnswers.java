@@ -229,13 +229,8 @@ public class StreamedAnswers {
     private Uni<String> current(String tenant, String cid, long seq) {
         return sessionRows.find(tenant, cid)
                 .onItem().ifNull().failWith(() -> ProblemException.notFound("session " + cid))
-                .chain(session -> db.run(pool -> rowsOf(pool, session, seq)));
-    }
-
-    private Uni<String> rowsOf(io.vertx.mutiny.sqlclient.Pool pool, StoredSession session, long seq) {
-        return pool.preparedQuery("SELECT " + Rows.MESSAGE_COLUMNS + " FROM chat_messages WHERE session_id = $1 AND seq = $2")
-                .execute(io.vertx.mutiny.sqlclient.Tuple.of(session.id(), seq))
-                .map(found -> cache.toJson(Rows.messages(found).get(0)));
+                .chain(session -> rows.message(session.id(), seq))
+                .map(cache::toJson);
     }
 
     /**

@@ -169,6 +169,55 @@ class StreamedAnswersTest {
     }
 
     @Test
+    void everyBadValueOfAPieceOrACompletionIsA400AndStoresNothing() {
+        String cid = session();
+        long answer = open(cid);
+        String chunks = "/sessions/" + cid + "/messages/" + answer + "/chunks";
+        String complete = "/sessions/" + cid + "/messages/" + answer + "/complete";
+        for (Object index : new Object[] {-1, 10_000_000, 1.5, "0", true, null, List.of(0), Map.of(), 9_999_999_999L}) {
+            Map<String, Object> bad = new HashMap<>(Map.of("content", "x"));
+            bad.put("index", index);
+            alpha().body(bad).post(chunks).then().statusCode(400).body("detail", containsString("index"));
+        }
+        for (Object content : new Object[] {1, true, List.of("x"), Map.of("a", 1)}) {
+            alpha().body(Map.of("index", 0, "content", content)).post(chunks).then().statusCode(400).body("detail", containsString("content"));
+        }
+        alpha().body(Map.of("index", 0, "content", "x", "reasoning", 5)).post(chunks).then().statusCode(400);
+        alpha().body("\"text\"").post(chunks).then().statusCode(400);
+        alpha().body("[1, 2]").post(chunks).then().statusCode(400);
+        List<Map<String, Object>> tooMany = new ArrayList<>();
+        for (int i = 0; i < 1001; i++) {
+            tooMany.add(piece(i, "x"));
+        }
+        alpha().body(tooMany).post(chunks).then().statusCode(400).body("detail", containsString("1000"));
+        alpha().body(piece(0, "x".repeat(1_100_000))).post(chunks).then().statusCode(413);
+        for (String field : List.of("chunks", "token_count")) {
+            for (Object value : new Object[] {-1, 1.5, "3", true, List.of(1), 99_999_999_999L}) {
+                Map<String, Object> bad = new HashMap<>(Map.of("chunks", 0));
+                bad.put(field, value);
+                alpha().body(bad).post(complete).then().statusCode(400).body("detail", containsString(field));
+            }
+        }
+        for (Object usage : new Object[] {1, "x", List.of(), Map.of("input_tokens", -1), Map.of("output_tokens", "2")}) {
+            alpha().body(Map.of("chunks", 0, "usage", usage)).post(complete).then().statusCode(400).body("detail", containsString("usage"));
+        }
+        for (Object reason : new Object[] {"", "r".repeat(65), 7, List.of("stop")}) {
+            alpha().body(Map.of("chunks", 0, "finish_reason", reason)).post(complete).then().statusCode(400)
+                    .body("detail", containsString("finish_reason"));
+        }
+        alpha().body(Map.of("chunks", 0, "extra", 1)).post(complete).then().statusCode(400);
+        alpha().body("[]").post(complete).then().statusCode(400);
+        for (Object status : new Object[] {"", "incomplete", 1, true, List.of("streaming")}) {
+            alpha().body(Map.of("role", "assistant", "status", status)).post("/sessions/" + cid + "/messages").then().statusCode(400)
+                    .body("detail", containsString("status"));
+        }
+        // nothing was stored by any of them: the answer still has no piece and streams on
+        assertThat(message(cid, answer, "miss").getInt("chunks_received")).isEqualTo(0);
+        assertThat(message(cid, answer, "miss").getString("status")).isEqualTo("streaming");
+        alpha().get("/sessions/" + cid).then().body("message_count", equalTo(1));
+    }
+
+    @Test
     void theContextBudgetStaysExactWhenAnAnswerCompletesBehindLaterMessages() {
         String cid = session();
         say(cid, "user", "q1", 10);
