@@ -30,6 +30,23 @@ public interface StoreConfig {
 
     Streams streams();
 
+    Encryption encryption();
+
+    /**
+     * Encryption at rest (docs/security.md): set a key (base64 of 32 random bytes, {@code openssl rand -base64 32}) and
+     * message text, reasoning and titles are stored sealed with AES-256-GCM.
+     */
+    interface Encryption {
+        /** The key that wraps the tenants' data keys (EXAI_STORE_ENCRYPTION_KEY). */
+        Optional<String> key();
+
+        /** A file holding the key instead (EXAI_STORE_ENCRYPTION_KEY_FILE), such as a mounted secret. */
+        Optional<String> keyFile();
+
+        /** Keys that wrapped data keys before a rotation, read until {@code ops/rotate-key} has rewrapped them. */
+        Optional<List<String>> previousKeys();
+    }
+
     /** The audit trail ({@code GET /admin/audit}). */
     interface Audit {
         /** How long audit rows are kept (EXAI_STORE_AUDIT_RETENTION); unset: kept for good. */

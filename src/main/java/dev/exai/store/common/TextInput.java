@@ -6,12 +6,16 @@ import java.util.List;
 import java.util.Map;
 
 /**
- * The text every input must be: no NUL (PostgreSQL's text and jsonb cannot hold one) and no unpaired UTF-16
- * surrogate (it has no UTF-8 form, so PostgreSQL, Redis and every client would each do something else with it).
+ * The text every input must be: no NUL (PostgreSQL's text and jsonb cannot hold one), no unpaired UTF-16
+ * surrogate (it has no UTF-8 form, so PostgreSQL, Redis and every client would each do something else with it) and
+ * not the mark of an encrypted value.
  * {@link InputChecks} applies it where input enters (JSON bodies at any depth, query parameters, the stored
  * headers), the streamed upload to its form fields; a failure is a 400 naming the field, before anything is written.
  */
 public final class TextInput {
+
+    /** What a value sealed by security/Cipher starts with: refused in any input, so no text can pass for one. */
+    private static final String SEALED = "\u0001E1:";
 
     private TextInput() {
     }
@@ -63,6 +67,9 @@ public final class TextInput {
             char c = text.charAt(i);
             if (c == '\u0000') {
                 return "NUL characters (\\u0000)";
+            }
+            if (c == '\u0001' && text.startsWith(SEALED, i)) {
+                return "the sequence \\u0001E1: (it marks encrypted values)";
             }
             if (Character.isHighSurrogate(c) && i + 1 < text.length() && Character.isLowSurrogate(text.charAt(i + 1))) {
                 i++;

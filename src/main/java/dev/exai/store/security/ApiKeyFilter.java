@@ -2,6 +2,7 @@ package dev.exai.store.security;
 
 import dev.exai.store.common.ErrorDialects;
 import dev.exai.store.common.ProblemException;
+import io.smallrye.mutiny.Uni;
 import io.vertx.ext.web.RoutingContext;
 import jakarta.ws.rs.container.ContainerRequestContext;
 import jakarta.ws.rs.core.HttpHeaders;
@@ -16,10 +17,12 @@ public class ApiKeyFilter {
 
     private final Admission admission;
     private final ErrorDialects errors;
+    private final Cipher cipher;
 
-    public ApiKeyFilter(Admission admission, ErrorDialects errors) {
+    public ApiKeyFilter(Admission admission, ErrorDialects errors, Cipher cipher) {
         this.admission = admission;
         this.errors = errors;
+        this.cipher = cipher;
     }
 
     /**
@@ -52,22 +55,28 @@ public class ApiKeyFilter {
         return authorization;
     }
 
+    /** Admits the request; before its route runs, the tenant's data key is made ready ({@link Cipher#ready}). */
     @ServerRequestFilter(preMatching = true)
-    public Response authenticate(ContainerRequestContext request, RoutingContext ctx) {
+    public Uni<Response> authenticate(ContainerRequestContext request, RoutingContext ctx) {
         String path = request.getUriInfo().getPath();
         if (path.startsWith("/q/") || keyless(request.getMethod(), path)) {
-            return null;
+            return NEXT;
         }
         try {
             if (path.startsWith("/admin/")) {
                 request.setProperty(Principal.PROPERTY, admission.admitAdmin(ctx, request.getHeaderString(HttpHeaders.AUTHORIZATION)));
-                return null;
+                return NEXT;
             }
             Principal principal = admission.admit(ctx, credential(request, path), storesBytes(request.getMethod(), path));
             request.setProperty(Principal.PROPERTY, principal);
-            return null;
+            return cipher.isReady(principal.tenant()) ? NEXT
+                    : cipher.ready(principal.tenant()).replaceWith((Response) null)
+                            .onFailure().recoverWithItem(e -> errors.answer(path, e instanceof ProblemException p ? p
+                                    : ProblemException.unavailable("the tenant's data key could not be loaded; retry")));
         } catch (ProblemException refused) {
-            return errors.answer(path, refused);
+            return Uni.createFrom().item(errors.answer(path, refused));
         }
     }
+
+    private static final Uni<Response> NEXT = Uni.createFrom().nullItem();
 }

@@ -1,5 +1,6 @@
 package dev.exai.store.session;
 
+import dev.exai.store.security.Cipher;
 import java.util.List;
 
 /**
@@ -27,7 +28,8 @@ final class MessageColumns {
     long tokens;
     long total;
 
-    MessageColumns(List<NewMessage> messages, int[] tokenCounts, int[] reasoningTokens, long tokensBefore, long totalBefore) {
+    MessageColumns(List<NewMessage> messages, int[] tokenCounts, int[] reasoningTokens, long tokensBefore, long totalBefore,
+                   boolean blind) {
         int n = messages.size();
         roles = new String[n];
         contents = new String[n];
@@ -60,7 +62,7 @@ final class MessageColumns {
             files[i] = String.join(",", m.files());
             images[i] = String.join(",", m.images());
             reasonings[i] = m.reasoning();
-            pieces[i] = SearchQuery.pieces(m.content());
+            pieces[i] = SearchQuery.pieces(m.content(), blind);
             counts[i] = tokenCounts[i];
             reasoningCounts[i] = reasoningTokens[i];
             tokens += tokenCounts[i];
@@ -69,5 +71,16 @@ final class MessageColumns {
             totalThrough[i] = total;
         }
     }
-}
 
+    /** The values sealed under the tenant's data key (as they are with encryption off). */
+    static String[] sealed(Cipher cipher, String tenant, String[] values) {
+        if (!cipher.enabled()) {
+            return values;
+        }
+        String[] sealed = new String[values.length];
+        for (int i = 0; i < values.length; i++) {
+            sealed[i] = cipher.seal(tenant, values[i]);
+        }
+        return sealed;
+    }
+}

@@ -4,6 +4,7 @@ import dev.exai.store.common.Database;
 import dev.exai.store.common.RowQuery;
 import dev.exai.store.common.RowSql;
 import dev.exai.store.events.EventOutbox;
+import dev.exai.store.security.Cipher;
 import io.smallrye.mutiny.Uni;
 import io.vertx.core.buffer.Buffer;
 import io.vertx.mutiny.sqlclient.Row;
@@ -28,9 +29,6 @@ import java.util.UUID;
 @ApplicationScoped
 class MessageRows {
 
-    private static final String APPEND = appendStatement(false, false);
-    private static final String APPEND_KEYED = appendStatement(true, false);
-    private static final String APPEND_ROWS = appendStatement(false, true);
     /** The message row view's columns ({@link MessageRow#COLUMNS}) as SQL over chat_messages m, chat_sessions s, client keys k. */
     private static final Map<String, RowSql.Column> VIEW = Map.of("id", new RowSql.Column("m.id", "uuid"),
             "session_id", new RowSql.Column("m.session_id", "uuid"), "continuation_id", new RowSql.Column("s.continuation_id", "text"),
@@ -39,9 +37,17 @@ class MessageRows {
             "created_at", new RowSql.Column("m.created_at", "timestamptz"), "client_key", new RowSql.Column("k.key", "text"));
 
     private final Database db;
+    private final Cipher cipher;
+    private final String append;
+    private final String appendKeyed;
+    private final String appendRows;
 
-    MessageRows(Database db) {
+    MessageRows(Database db, Cipher cipher) {
         this.db = db;
+        this.cipher = cipher;
+        this.append = appendStatement(false, false, cipher.enabled());
+        this.appendKeyed = appendStatement(true, false, cipher.enabled());
+        this.appendRows = appendStatement(false, true, cipher.enabled());
     }
 
     /**
@@ -53,7 +59,7 @@ class MessageRows {
      */
     Uni<Appended> append(SqlClient sql, String tenant, String cid, List<NewMessage> messages, int[] tokens,
                          int[] reasoningTokens, String idempotencyKey) {
-        return sql.preparedQuery(idempotencyKey == null ? APPEND : APPEND_KEYED)
+        return sql.preparedQuery(idempotencyKey == null ? append : appendKeyed)
                 .execute(Tuple.from(arguments(tenant, cid, messages, tokens, reasoningTokens, idempotencyKey)))
                 .map(rows -> rows.size() == 0 ? null : appended(rows, messages.size()));
     }
@@ -66,8 +72,8 @@ class MessageRows {
     Uni<RowAppend> appendRows(SqlClient sql, String tenant, UUID sessionId, List<NewMessage> messages, int[] tokens,
                               int[] reasoningTokens, OffsetDateTime[] created) {
         List<Object> args = arguments(tenant, sessionId, messages, tokens, reasoningTokens, null);
-        args.add(created);
-        return sql.preparedQuery(APPEND_ROWS).execute(Tuple.from(args)).map(rows -> {
+        args.add(23, created);
+        return sql.preparedQuery(appendRows).execute(Tuple.from(args)).map(rows -> {
             if (rows.size() == 0) {
                 return null;
             }
@@ -75,7 +81,7 @@ class MessageRows {
             List<MessageRow> stored = new ArrayList<>(rows.size());
             for (Row r : rows) {
                 stored.add(new MessageRow(r.getUUID("m_id"), sessionId, r.getString("continuation_id"), r.getLong("seq"),
-                        r.getString("role"), r.getString("content"), r.getString("m_metadata"), r.getOffsetDateTime("m_created_at"), null));
+                        r.getString("role"), cipher.open(r.getString("content")), r.getString("m_metadata"), r.getOffsetDateTime("m_created_at"), null));
             }
             return new RowAppend(appended, stored);
         });
@@ -85,28 +91,39 @@ class MessageRows {
     record RowAppend(Appended appended, List<MessageRow> rows) {
     }
 
-    /** The append statement's parameters $1..$23 ({@code session}: the continuation_id, or the id for row appends). */
-    private static List<Object> arguments(String tenant, Object session, List<NewMessage> messages, int[] tokens, int[] reasoningTokens,
+    /**
+     * The append statement's parameters $1..$23 ({@code session}: the continuation_id, or the id for row appends) and,
+     * with encryption on, the sealed contents and the blind-index pads after them (reasoning is sealed in place; the
+     * plain content only feeds the search document, never a column).
+     */
+    private List<Object> arguments(String tenant, Object session, List<NewMessage> messages, int[] tokens, int[] reasoningTokens,
                                           String idempotencyKey) {
         int n = messages.size();
-        MessageColumns c = new MessageColumns(messages, tokens, reasoningTokens, 0, 0);
+        MessageColumns c = new MessageColumns(messages, tokens, reasoningTokens, 0, 0, cipher.enabled());
         Boolean[] estimated = new Boolean[n];
         for (int i = 0; i < n; i++) {
             estimated[i] = messages.get(i).tokenCount() == null;
         }
-        return new ArrayList<>(Arrays.asList(tenant, session, n, c.roles, c.contents, c.metadata, c.counts, idempotencyKey,
-                c.tools, c.models, c.providers, c.inputs, c.outputs, c.files, c.images, c.reasonings, c.reasoningCounts, estimated,
-                c.tokensThrough, c.totalThrough, c.tokens, c.total, c.pieces));
+        List<Object> args = new ArrayList<>(Arrays.asList(tenant, session, n, c.roles, c.contents, c.metadata, c.counts, idempotencyKey,
+                c.tools, c.models, c.providers, c.inputs, c.outputs, c.files, c.images, MessageColumns.sealed(cipher, tenant, c.reasonings),
+                c.reasoningCounts, estimated, c.tokensThrough, c.totalThrough, c.tokens, c.total, c.pieces));
+        if (cipher.enabled()) {
+            Cipher.Blind blind = cipher.blind(tenant);
+            args.add(MessageColumns.sealed(cipher, tenant, c.contents));
+            args.add(Buffer.buffer(blind.ipad()));
+            args.add(Buffer.buffer(blind.opad()));
+        }
+        return args;
     }
 
-    private static Appended appended(io.vertx.mutiny.sqlclient.RowSet<Row> rows, int n) {
+    private Appended appended(io.vertx.mutiny.sqlclient.RowSet<Row> rows, int n) {
         StoredSession session = null;
         List<Message> stored = new ArrayList<>(n);
         for (Row row : rows) {
             if (session == null) {
-                session = Rows.session(row);
+                session = Rows.session(row, cipher);
             }
-            stored.add(Rows.message(row, "m_id", "m_metadata", "m_created_at"));
+            stored.add(Rows.message(row, "m_id", "m_metadata", "m_created_at", cipher));
         }
         return new Appended(session, stored, false);
     }
@@ -115,8 +132,11 @@ class MessageRows {
      * The append statement. Keyed, it also records the seq range under the idempotency key; keyless, it leaves that
      * update out rather than run it with a null key, which found nothing and cost 5% of the statement's PostgreSQL CPU.
      * For rows (keyless), it finds the session by id ({@code $2}) and takes each message's time from {@code $24}.
+     * {@code sealed} (encryption on): the content stored is the sealed one of the parameter after those, and the search
+     * document is blind, hashed with the two parameters after that ({@link Rows#searchDoc}).
      */
-    private static String appendStatement(boolean keyed, boolean rows) {
+    private static String appendStatement(boolean keyed, boolean rows, boolean sealed) {
+        int next = rows ? 25 : 24;
         return "WITH s AS ("
                 + " UPDATE chat_sessions SET message_count = message_count + $3, version = version + 1, updated_at = now(),"
                 + " tokens_total = tokens_total + $21, reasoning_total = reasoning_total + $22 - $21,"
@@ -127,16 +147,18 @@ class MessageRows {
                 + " INSERT INTO chat_messages (session_id, seq, role, content, metadata, tool_name, model, provider, input_tokens,"
                 + " output_tokens, files, images, reasoning, token_count, reasoning_token_count, token_count_estimated,"
                 + " tokens_through, total_through, created_at, search_doc)"
-                + " SELECT s.id, s.message_count - $3 + t.ord, t.role, t.content, t.metadata::jsonb, t.tool, t.model, t.provider,"
+                + " SELECT s.id, s.message_count - $3 + t.ord, t.role, " + (sealed ? "t.sealed" : "t.content")
+                + ", t.metadata::jsonb, t.tool, t.model, t.provider,"
                 + " t.input, t.output, string_to_array(NULLIF(t.files, ''), ',')::uuid[], string_to_array(NULLIF(t.images, ''), ',')::uuid[],"
                 + " t.reasoning, t.tokens, t.reasoning_tokens, t.estimated, s.tokens_total - $21 + t.tokens_through,"
                 + " s.tokens_total + s.reasoning_total - $22 + t.total_through, " + (rows ? "coalesce(t.created, now())" : "now()")
-                + ", " + Rows.SEARCH_DOC
+                + ", " + Rows.searchDoc("t.content", "t.pieces", sealed ? "$" + (next + 1) : null, sealed ? "$" + (next + 2) : null)
                 + " FROM s, unnest($4::text[], $5::text[], $6::text[], $9::text[], $10::text[], $11::text[], $12::int[], $13::int[],"
                 + " $14::text[], $15::text[], $16::text[], $7::int[], $17::int[], $18::boolean[], $19::bigint[], $20::bigint[],"
-                + " $23::text[]" + (rows ? ", $24::timestamptz[]" : "") + ") WITH ORDINALITY AS t(role, content, metadata, tool, model,"
+                + " $23::text[]" + (rows ? ", $24::timestamptz[]" : "") + (sealed ? ", $" + next + "::text[]" : "")
+                + ") WITH ORDINALITY AS t(role, content, metadata, tool, model,"
                 + " provider, input, output, files, images, reasoning, tokens, reasoning_tokens, estimated, tokens_through, total_through,"
-                + " pieces, " + (rows ? "created, " : "") + "ord)"
+                + " pieces, " + (rows ? "created, " : "") + (sealed ? "sealed, " : "") + "ord)"
                 + " RETURNING id AS m_id, seq, role, content, metadata::text AS m_metadata, tool_name, model, provider, input_tokens,"
                 + " output_tokens, files::text[] AS files, images::text[] AS images, reasoning, token_count, token_count_estimated,"
                 + " reasoning_token_count, created_at AS m_created_at, tokens_through, total_through, redacted, edits, "
@@ -172,7 +194,7 @@ class MessageRows {
                         + " WHERE s.tenant = $1 AND s.continuation_id = $2 AND " + Rows.LIVE_S + " AND k.key = $3")
                 .execute(Tuple.of(tenant, cid, key))
                 .map(rows -> Rows.first(rows, row -> new UsedKey(row.getBuffer("request_hash").getBytes(),
-                        row.getLong("first_seq"), row.getLong("last_seq"), Rows.session(row))));
+                        row.getLong("first_seq"), row.getLong("last_seq"), Rows.session(row, cipher))));
     }
 
 
@@ -180,7 +202,7 @@ class MessageRows {
     Uni<List<Message>> range(SqlClient sql, UUID sessionId, long from, long to) {
         return sql.preparedQuery("SELECT " + Rows.MESSAGE_COLUMNS + " FROM chat_messages WHERE session_id = $1 AND seq BETWEEN $2 AND $3 ORDER BY seq")
                 .execute(Tuple.of(sessionId, from, to))
-                .map(Rows::messages);
+                .map(rows -> Rows.messages(rows, cipher));
     }
 
     Uni<List<Message>> range(UUID sessionId, long from, long to) {
@@ -193,7 +215,7 @@ class MessageRows {
         return db.run(pool -> pool.preparedQuery("SELECT " + Rows.MESSAGE_COLUMNS
                         + " FROM chat_messages WHERE session_id = $1 AND seq < $2 ORDER BY seq DESC LIMIT $3")
                 .execute(Tuple.of(sessionId, beforeSeq, limit))
-                .map(Rows::messages));
+                .map(rows -> Rows.messages(rows, cipher)));
     }
 
 
@@ -234,7 +256,7 @@ class MessageRows {
                         + " AND ($2::text IS NULL OR tool_name = $2) AND ($3::text IS NULL OR model = $3) AND seq > $4"
                         + " ORDER BY seq LIMIT $5")
                 .execute(Tuple.from(Arrays.asList(sessionId, toolName, model, afterSeq, limit)))
-                .map(Rows::messages));
+                .map(rows -> Rows.messages(rows, cipher)));
     }
 
 
@@ -248,7 +270,7 @@ class MessageRows {
                         + " FROM chat_sessions s WHERE s.id = m.session_id AND s.tenant = $1 AND s.continuation_id = $2"
                         + " AND " + Rows.LIVE_S + " AND m.seq = $3 RETURNING " + Rows.qualified("m."))
                 .execute(Tuple.of(tenant, cid, seq))
-                .map(rows -> Rows.first(rows, r -> Rows.message(r, "id", "metadata", "created_at")));
+                .map(rows -> Rows.first(rows, r -> Rows.message(r, "id", "metadata", "created_at", cipher)));
     }
 
 
@@ -258,7 +280,7 @@ class MessageRows {
                         + " WHERE s.tenant = $1 AND s.continuation_id = $2 AND " + Rows.LIVE_S
                         + " AND m.seq = $3 FOR UPDATE OF m")
                 .execute(Tuple.of(tenant, cid, seq))
-                .map(rows -> Rows.first(rows, r -> Rows.message(r, "id", "metadata", "created_at")));
+                .map(rows -> Rows.first(rows, r -> Rows.message(r, "id", "metadata", "created_at", cipher)));
     }
 
 
@@ -267,7 +289,7 @@ class MessageRows {
         return sql.preparedQuery("UPDATE chat_messages SET metadata = $2::text::jsonb, edits = edits + 1 WHERE id = $1 RETURNING "
                         + Rows.MESSAGE_COLUMNS)
                 .execute(Tuple.of(UUID.fromString(messageId), metadata))
-                .map(rows -> Rows.first(rows, r -> Rows.message(r, "id", "metadata", "created_at")));
+                .map(rows -> Rows.first(rows, r -> Rows.message(r, "id", "metadata", "created_at", cipher)));
     }
 
 
@@ -295,7 +317,7 @@ class MessageRows {
             List<MessageRow> list = new ArrayList<>(found.size());
             for (Row r : found) {
                 list.add(new MessageRow(r.getUUID("id"), r.getUUID("session_id"), r.getString("continuation_id"), r.getLong("seq"),
-                        r.getString("role"), r.getString("content"), r.getString("metadata"), r.getOffsetDateTime("created_at"),
+                        r.getString("role"), cipher.open(r.getString("content")), r.getString("metadata"), r.getOffsetDateTime("created_at"),
                         r.getString("client_key")));
             }
             return list;

@@ -55,6 +55,6 @@ public class MessageSearchResource {
                 continuationId == null ? null : ContinuationIds.checked(continuationId), SessionRequests.roleFilter(role),
                 toolName, model, from == null ? null : Times.parse("from", from), to == null ? null : Times.parse("to", to),
                 SessionRequests.metadataFilter(metadata));
-        return messages.search(Principal.of(request), SearchQuery.parse(q), filters, cursor, limit);
+        return messages.search(Principal.of(request), q, filters, cursor, limit);
     }
 }

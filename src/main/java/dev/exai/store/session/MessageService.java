@@ -355,7 +355,7 @@ public class MessageService {
     }
 
     /** A page of ranked search hits, best first, after the cursor of an earlier page (null: the first page). */
-    public Uni<Page<SearchHit>> search(Principal caller, SearchQuery query, SearchFilters filters, String cursor, int limit) {
+    public Uni<Page<SearchHit>> search(Principal caller, String q, SearchFilters filters, String cursor, int limit) {
         Float afterRank = null;
         UUID afterId = null;
         if (cursor != null) {
@@ -367,7 +367,7 @@ public class MessageService {
                 throw ProblemException.badRequest("cursor is not one this service returned");
             }
         }
-        return searchRows.search(caller.tenant(), query, filters, afterRank, afterId, limit + 1)
+        return searchRows.search(caller.tenant(), q, filters, afterRank, afterId, limit + 1)
                 .map(hits -> {
                     if (hits.size() <= limit) {
                         return new Page<>(hits, null);

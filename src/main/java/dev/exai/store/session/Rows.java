@@ -1,6 +1,7 @@
 package dev.exai.store.session;
 
 import dev.exai.store.common.Times;
+import dev.exai.store.security.Cipher;
 import io.vertx.mutiny.sqlclient.Row;
 import io.vertx.mutiny.sqlclient.RowSet;
 import java.time.OffsetDateTime;
@@ -19,11 +20,15 @@ final class Rows {
     /** {@link #LIVE} for chat_sessions aliased {@code s}. */
     static final String LIVE_S = "(s.expires_at IS NULL OR s.expires_at > now())";
     /**
-     * A message's search_doc from its content {@code t.content} and unspaced-script pieces {@code t.pieces}
-     * ({@link SearchQuery#pieces}): the same value as {@code exai_search_document} in migration V7, computed cheaply.
+     * A message's search_doc from its content and unspaced-script pieces ({@link SearchQuery#pieces}), SQL expressions:
+     * the same value as {@code exai_search_document} in migration V7, computed cheaply. With the blind-index pads
+     * ({@code ipad}, {@code opad}: SQL expressions; encryption on) each word is replaced by its keyed hash (migration V24).
      */
-    static final String SEARCH_DOC = "to_tsvector('english'::regconfig, left(t.content, " + SearchQuery.SEARCHED_CHARS
-            + ")) || to_tsvector('simple'::regconfig, t.pieces)";
+    static String searchDoc(String content, String pieces, String ipad, String opad) {
+        String doc = "to_tsvector('english'::regconfig, left(" + content + ", " + SearchQuery.SEARCHED_CHARS
+                + ")) || to_tsvector('simple'::regconfig, " + pieces + ")";
+        return ipad == null ? doc : "exai_blind(" + doc + ", " + ipad + "::bytea, " + opad + "::bytea)";
+    }
 
     private Rows() {
     }
@@ -58,11 +63,11 @@ final class Rows {
     }
 
 
-    static StoredSession session(Row row) {
+    static StoredSession session(Row row, Cipher cipher) {
         OffsetDateTime expires = row.getOffsetDateTime("expires_at");
         int count = row.getInteger("message_count");
         Integer max = row.getInteger("max_messages");
-        Session view = new Session(row.getString("continuation_id"), row.getString("user_id"), row.getString("title"),
+        Session view = new Session(row.getString("continuation_id"), row.getString("user_id"), cipher.open(row.getString("title")),
                 row.getString("metadata"), count, Times.format(row.getOffsetDateTime("created_at")),
                 Times.format(row.getOffsetDateTime("updated_at")), Times.format(expires),
                 row.getString("parent_continuation_id"), row.getInteger("parent_seq"), max,
@@ -71,22 +76,23 @@ final class Rows {
                 row.getInteger("depth"), row.getLong("tokens_total"), row.getLong("reasoning_total"), view);
     }
 
-    static List<Message> messages(RowSet<Row> rows) {
+    static List<Message> messages(RowSet<Row> rows, Cipher cipher) {
         List<Message> list = new ArrayList<>(rows.size());
         for (Row r : rows) {
-            list.add(message(r, "id", "metadata", "created_at"));
+            list.add(message(r, "id", "metadata", "created_at", cipher));
         }
         return list;
     }
 
 
-    static Message message(Row r, String idColumn, String metadataColumn, String createdColumn) {
+    /** A message row as the API shows it, its content and reasoning opened ({@link Cipher#open}). */
+    static Message message(Row r, String idColumn, String metadataColumn, String createdColumn, Cipher cipher) {
         Integer input = r.getInteger("input_tokens");
         Integer output = r.getInteger("output_tokens");
-        return new Message(r.getUUID(idColumn).toString(), r.getLong("seq"), r.getString("role"), r.getString("content"),
+        return new Message(r.getUUID(idColumn).toString(), r.getLong("seq"), r.getString("role"), cipher.open(r.getString("content")),
                 r.getString(metadataColumn), r.getString("tool_name"), r.getString("model"), r.getString("provider"),
                 input == null && output == null ? null : new Message.Usage(input, output), ids(r, "files"), ids(r, "images"),
-                r.getString("reasoning"), r.getInteger("token_count"), r.getBoolean("token_count_estimated"),
+                cipher.open(r.getString("reasoning")), r.getInteger("token_count"), r.getBoolean("token_count_estimated"),
                 Times.format(r.getOffsetDateTime(createdColumn)), r.getBoolean("redacted"), r.getString("status"),
                 r.getString("finish_reason"), r.getInteger("chunks_received"), r.getInteger("chunks_contiguous"),
                 r.getInteger("reasoning_token_count"),

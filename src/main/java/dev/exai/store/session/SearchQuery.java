@@ -37,14 +37,18 @@ final class SearchQuery {
         this.terms = terms;
     }
 
-    static SearchQuery parse(String q) {
+    /**
+     * {@code blind} (encryption on, the index holds hashes): a single character is looked up as itself, since a hash
+     * has no prefixes; {@link #pieces} indexes every character alone for it.
+     */
+    static SearchQuery parse(String q, boolean blind) {
         Matcher m = UNSPACED.matcher(q);
         List<String> terms = new ArrayList<>();
         List<String> phrases = new ArrayList<>();
         while (m.find()) {
             String term = m.group();
             terms.add(term);
-            phrases.add(phrase(term));
+            phrases.add(phrase(term, blind));
         }
         String words = m.replaceAll(" ").strip();
         return new SearchQuery(words, String.join(" & ", phrases), List.copyOf(terms));
@@ -53,9 +57,10 @@ final class SearchQuery {
     /**
      * What a message adds to the index for its unspaced-script runs, as {@code exai_cjk_bigrams} in migration V7
      * computes it: each run's overlapping two-character pieces and its last character, space-separated. Computed here
-     * because Java does it in about a microsecond, where the SQL function costs tens on every append.
+     * because Java does it in about a microsecond, where the SQL function costs tens on every append. {@code blind}: every
+     * character alone follows, for single-character queries of a blind index.
      */
-    static String pieces(String content) {
+    static String pieces(String content, boolean blind) {
         int limit = content.codePointCount(0, content.length()) <= SEARCHED_CHARS ? content.length()
                 : content.offsetByCodePoints(0, SEARCHED_CHARS);
         Matcher m = UNSPACED.matcher(content).region(0, limit);
@@ -72,14 +77,21 @@ final class SearchQuery {
                 }
             }
         }
+        if (blind) {
+            m.reset();
+            m.region(0, limit);
+            while (m.find()) {
+                m.group().codePoints().forEach(c -> out.append(' ').appendCodePoint(c));
+            }
+        }
         return out.toString();
     }
 
     /** One character: any piece starting with it; more: its pieces, each right after the one before. */
-    private static String phrase(String term) {
+    private static String phrase(String term, boolean blind) {
         int[] chars = term.codePoints().toArray();
         if (chars.length == 1) {
-            return "'" + term + "':*";
+            return "'" + term + "'" + (blind ? "" : ":*");
         }
         List<String> pieces = new ArrayList<>(chars.length - 1);
         for (int i = 0; i + 1 < chars.length; i++) {

@@ -5,6 +5,7 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.exai.store.common.RedisCalls;
 import dev.exai.store.common.RedisCalls.Script;
 import dev.exai.store.common.StoreConfig;
+import dev.exai.store.security.Cipher;
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.smallrye.mutiny.Uni;
@@ -192,14 +193,17 @@ public class SessionCache {
 
     private final RedisCalls redis;
     private final ObjectMapper json;
+    /** Seals what Redis keeps of sessions and messages (encryption on) and opens it when read. */
+    private final Cipher cipher;
     private final String ttlSeconds;
     private final int maxMessages;
     private final long maxSessionBytes;
     private final Counter hits;
     private final Counter misses;
 
-    public SessionCache(RedisCalls redis, ObjectMapper json, StoreConfig config, MeterRegistry metrics) {
+    public SessionCache(RedisCalls redis, ObjectMapper json, Cipher cipher, StoreConfig config, MeterRegistry metrics) {
         this.redis = redis;
+        this.cipher = cipher;
         this.json = json;
         this.ttlSeconds = Long.toString(config.cache().ttl().toSeconds());
         this.maxMessages = config.cache().maxMessages();
@@ -234,7 +238,7 @@ public class SessionCache {
         }
         return redis.eval(READ, keys(prefix, tenant, cid), args)
                 .map(reply -> counted(reply) == null ? null
-                        : new Cached(reply.get(0).toInteger(), reply.get(1).toString(), expiry(reply), strings(reply.get(3))))
+                        : new Cached(reply.get(0).toInteger(), opened(reply.get(1)), expiry(reply), openedList(reply.get(3))))
                 .onFailure().recoverWithItem(e -> null);
     }
 
@@ -245,16 +249,16 @@ public class SessionCache {
     Uni<Void> write(String tenant, String cid, StoredSession session, List<Message> added, List<String> addedJson) {
         return redis.writePrefixes().chain(prefixes -> prefixes.isEmpty()
                 ? Uni.createFrom().voidItem()
-                : redis.eval(WRITE, keys(prefixes, tenant, cid), writeArgs(session, added, addedJson))
+                : redis.eval(WRITE, keys(prefixes, tenant, cid), writeArgs(tenant, session, added, addedJson))
                         .replaceWithVoid().onFailure().recoverWithNull());
     }
 
-    private List<String> writeArgs(StoredSession session, List<Message> added, List<String> addedJson) {
+    private List<String> writeArgs(String tenant, StoredSession session, List<Message> added, List<String> addedJson) {
         boolean withMessages = session.view().messageCount() <= maxMessages;
         List<String> args = new ArrayList<>(6 + 4 * added.size());
         args.add(ttlSeconds);
         args.add(Long.toString(session.version()));
-        args.add(toJson(session.view()));
+        args.add(cipher.seal(tenant, toJson(session.view())));
         args.add(session.expiresAt() == null ? "" : Long.toString(session.expiresAt().toInstant().toEpochMilli()));
         args.add(Integer.toString(session.view().messageCount()));
         args.add(session.id().toString());
@@ -270,7 +274,7 @@ public class SessionCache {
             String text = addedJson.get(i);
             bytes += text.length();
             args.add(Long.toString(m.seq()));
-            args.add(text);
+            args.add(cipher.seal(tenant, text));
             args.add(paddedSeq(m.seq()));
             args.add(Long.toString(m.tokensThrough()));
         }
@@ -284,13 +288,13 @@ public class SessionCache {
         List<String> args = new ArrayList<>(9 + 2 * finished.seqs().size());
         args.add(ttlSeconds);
         args.add(Long.toString(session.version()));
-        args.add(toJson(session.view()));
+        args.add(cipher.seal(tenant, toJson(session.view())));
         args.add(session.expiresAt() == null ? "" : Long.toString(session.expiresAt().toInstant().toEpochMilli()));
         args.add(Integer.toString(session.view().messageCount()));
         args.add(session.id().toString());
         args.add(Long.toString(m.seq()));
         args.add(Integer.toString(m.edits()));
-        args.add(toJson(m));
+        args.add(cipher.seal(tenant, toJson(m)));
         for (int i = 0; i < finished.seqs().size(); i++) {
             args.add(paddedSeq(finished.seqs().get(i)));
             args.add(Long.toString(finished.throughs().get(i)));
@@ -309,7 +313,7 @@ public class SessionCache {
         return redis.eval(CONTEXT, keys(prefix, tenant, cid),
                         List.of(ttlSeconds, Long.toString(budget), Long.toString(upto), keepNewest ? "1" : "0"))
                 .map(reply -> counted(reply) == null ? null
-                        : new CachedContext(reply.get(0).toInteger(), reply.get(1).toString(), expiry(reply), strings(reply.get(3)),
+                        : new CachedContext(reply.get(0).toInteger(), opened(reply.get(1)), expiry(reply), openedList(reply.get(3)),
                                 Long.parseLong(reply.get(4).toString()), Long.parseLong(reply.get(5).toString()),
                                 reply.get(6).toLong(), reply.get(7).toLong()))
                 .onFailure().recoverWithItem(e -> null);
@@ -332,12 +336,18 @@ public class SessionCache {
         return exp.isEmpty() ? null : Long.valueOf(exp);
     }
 
-    static List<String> strings(Response items) {
+    /** A script's list of cached JSON values, opened ({@link Cipher#open}). */
+    List<String> openedList(Response items) {
         List<String> values = new ArrayList<>(items.size());
         for (int i = 0; i < items.size(); i++) {
-            values.add(items.get(i).toString());
+            values.add(cipher.open(items.get(i).toString()));
         }
         return values;
+    }
+
+    /** A cached JSON value, opened. */
+    String opened(Response item) {
+        return cipher.open(item.toString());
     }
 
     private static String paddedSeq(long seq) {
@@ -349,7 +359,8 @@ public class SessionCache {
         return redis.writePrefixes().chain(prefixes -> prefixes.isEmpty()
                 ? Uni.createFrom().voidItem()
                 : redis.eval(REPLACE, keys(prefixes, tenant, cid),
-                                List.of(ttlSeconds, Long.toString(message.seq()), Integer.toString(message.edits()), toJson(message)))
+                                List.of(ttlSeconds, Long.toString(message.seq()), Integer.toString(message.edits()),
+                                        cipher.seal(tenant, toJson(message))))
                         .replaceWithVoid().onFailure().recoverWithNull());
     }
 

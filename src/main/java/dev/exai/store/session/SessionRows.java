@@ -2,12 +2,14 @@ package dev.exai.store.session;
 
 import dev.exai.store.common.Database;
 import dev.exai.store.events.EventOutbox;
+import dev.exai.store.security.Cipher;
 import dev.exai.store.security.AuditTrail;
 import dev.exai.store.common.KeysetPage;
 import dev.exai.store.common.Page;
 import dev.exai.store.common.RowQuery;
 import dev.exai.store.common.RowSql;
 import io.smallrye.mutiny.Uni;
+import io.vertx.core.buffer.Buffer;
 import io.vertx.mutiny.sqlclient.Row;
 import io.vertx.mutiny.sqlclient.RowSet;
 import io.vertx.mutiny.sqlclient.SqlClient;
@@ -34,9 +36,30 @@ class SessionRows {
             "created_at", new RowSql.Column("created_at", "timestamptz"), "updated_at", new RowSql.Column("updated_at", "timestamptz"));
 
     private final Database db;
+    private final Cipher cipher;
 
-    SessionRows(Database db) {
+    SessionRows(Database db, Cipher cipher) {
         this.db = db;
+        this.cipher = cipher;
+    }
+
+    /**
+     * The title as stored: sealed for the tenant with encryption on. Its blind words go to title_doc, from the
+     * parameters {@code $n} (plain title) and {@code $n+1..$n+3} (its pieces and the pads) that {@link #titleArgs} adds.
+     */
+    private String titleDoc(int n) {
+        return !cipher.enabled() ? "NULL::tsvector" : Rows.searchDoc("$" + n, "$" + (n + 1), "$" + (n + 2), "$" + (n + 3))
+                .replace("'english'::regconfig", "'simple'::regconfig");
+    }
+
+    private void titleArgs(List<Object> args, String tenant, String title) {
+        if (cipher.enabled()) {
+            Cipher.Blind blind = cipher.blind(tenant);
+            args.add(title == null ? "" : title);
+            args.add(title == null ? "" : SearchQuery.pieces(title, true));
+            args.add(Buffer.buffer(blind.ipad()));
+            args.add(Buffer.buffer(blind.opad()));
+        }
     }
 
     /** Removes an expired session that still holds the id, so the id can be taken again. */
@@ -51,15 +74,17 @@ class SessionRows {
 
     /** Inserts the session (a continuation of {@code parent} at {@code parentSeq} when given), or answers null when the id is taken. */
     Uni<StoredSession> insert(SqlClient sql, String tenant, SessionInput input, StoredSession parent, Integer parentSeq) {
+        List<Object> args = new ArrayList<>(Arrays.asList(tenant, input.continuationId(), input.userId(),
+                cipher.seal(tenant, input.title()), input.metadata(), input.ttlSeconds(), input.ttlSliding(), input.maxMessages(),
+                parent == null ? null : parent.id(), parent == null ? null : parent.view().continuationId(),
+                parentSeq, parent == null ? 0 : parent.depth() + 1));
+        titleArgs(args, tenant, input.title());
         return sql.preparedQuery("INSERT INTO chat_sessions (tenant, continuation_id, user_id, title, metadata, expires_at,"
-                        + " ttl_seconds, ttl_sliding, max_messages, parent_id, parent_continuation_id, parent_seq, depth) "
-                        + "VALUES ($1, $2, $3, $4, $5::text::jsonb, now() + $6::bigint * interval '1 second', $6, $7, $8, $9, $10, $11, $12) "
-                        + "ON CONFLICT (tenant, continuation_id) DO NOTHING RETURNING " + Rows.SESSION_COLUMNS)
-                .execute(Tuple.from(Arrays.asList(tenant, input.continuationId(), input.userId(), input.title(),
-                        input.metadata(), input.ttlSeconds(), input.ttlSliding(), input.maxMessages(),
-                        parent == null ? null : parent.id(), parent == null ? null : parent.view().continuationId(),
-                        parentSeq, parent == null ? 0 : parent.depth() + 1)))
-                .map(rows -> Rows.first(rows, Rows::session));
+                        + " ttl_seconds, ttl_sliding, max_messages, parent_id, parent_continuation_id, parent_seq, depth, title_doc) "
+                        + "VALUES ($1, $2, $3, $4, $5::text::jsonb, now() + $6::bigint * interval '1 second', $6, $7, $8, $9, $10, $11, $12, "
+                        + titleDoc(13) + ") ON CONFLICT (tenant, continuation_id) DO NOTHING RETURNING " + Rows.SESSION_COLUMNS)
+                .execute(Tuple.from(args))
+                .map(rows -> Rows.first(rows, r -> Rows.session(r, cipher)));
     }
 
 
@@ -68,7 +93,7 @@ class SessionRows {
         return sql.preparedQuery("SELECT " + Rows.SESSION_COLUMNS + " FROM chat_sessions "
                         + "WHERE tenant = $1 AND continuation_id = $2 AND " + Rows.LIVE + " FOR KEY SHARE")
                 .execute(Tuple.of(tenant, cid))
-                .map(rows -> Rows.first(rows, Rows::session));
+                .map(rows -> Rows.first(rows, r -> Rows.session(r, cipher)));
     }
 
 
@@ -76,7 +101,7 @@ class SessionRows {
     Uni<StoredSession> findIncludingExpired(String tenant, String cid) {
         return db.run(pool -> pool.preparedQuery("SELECT " + Rows.SESSION_COLUMNS + " FROM chat_sessions WHERE tenant = $1 AND continuation_id = $2")
                 .execute(Tuple.of(tenant, cid))
-                .map(rows -> Rows.first(rows, Rows::session)));
+                .map(rows -> Rows.first(rows, r -> Rows.session(r, cipher))));
     }
 
 
@@ -162,7 +187,7 @@ class SessionRows {
         return sql.preparedQuery("SELECT " + Rows.SESSION_COLUMNS + " FROM chat_sessions "
                         + "WHERE tenant = $1 AND continuation_id = $2 AND " + Rows.LIVE)
                 .execute(Tuple.of(tenant, cid))
-                .map(rows -> Rows.first(rows, Rows::session));
+                .map(rows -> Rows.first(rows, r -> Rows.session(r, cipher)));
     }
 
     Uni<StoredSession> find(String tenant, String cid) {
@@ -175,18 +200,20 @@ class SessionRows {
         return sql.preparedQuery("SELECT " + Rows.SESSION_COLUMNS + " FROM chat_sessions "
                         + "WHERE tenant = $1 AND continuation_id = $2 AND " + Rows.LIVE + " FOR UPDATE")
                 .execute(Tuple.of(tenant, cid))
-                .map(rows -> Rows.first(rows, Rows::session));
+                .map(rows -> Rows.first(rows, r -> Rows.session(r, cipher)));
     }
 
 
     /** Writes title, metadata and expiry of a locked session; {@code ttlSeconds} null means no expiry. */
-    Uni<StoredSession> update(SqlClient sql, UUID id, String title, String metadata, Long ttlSeconds, boolean keepExpiry) {
-        return sql.preparedQuery("UPDATE chat_sessions SET title = $2, metadata = $3::text::jsonb, "
+    Uni<StoredSession> update(SqlClient sql, String tenant, UUID id, String title, String metadata, Long ttlSeconds, boolean keepExpiry) {
+        List<Object> args = new ArrayList<>(Arrays.asList(id, cipher.seal(tenant, title), metadata, ttlSeconds, keepExpiry));
+        titleArgs(args, tenant, title);
+        return sql.preparedQuery("UPDATE chat_sessions SET title = $2, metadata = $3::text::jsonb, title_doc = " + titleDoc(6) + ", "
                         + "expires_at = CASE WHEN $5::boolean THEN expires_at ELSE now() + $4::bigint * interval '1 second' END, "
                         + "ttl_seconds = CASE WHEN $5::boolean THEN ttl_seconds ELSE $4::bigint END, "
                         + "version = version + 1, updated_at = now() WHERE id = $1 RETURNING " + Rows.SESSION_COLUMNS)
-                .execute(Tuple.from(Arrays.asList(id, title, metadata, ttlSeconds, keepExpiry)))
-                .map(rows -> Rows.first(rows, Rows::session));
+                .execute(Tuple.from(args))
+                .map(rows -> Rows.first(rows, r -> Rows.session(r, cipher)));
     }
 
 
@@ -204,18 +231,30 @@ class SessionRows {
      */
     Uni<Page<Session>> list(String tenant, SessionFilters filters, int limit, String cursor) {
         KeysetPage.After after = KeysetPage.after(cursor);
-        String titleLike = filters.titleContains() == null ? null
-                : "%" + filters.titleContains().replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%";
-        Tuple args = Tuple.from(Arrays.asList(tenant, filters.userId(), after.time(), after.id(), limit + 1, filters.metadata(),
+        String q = filters.titleContains();
+        boolean blind = q != null && cipher.enabled();
+        String titleLike = q == null || blind ? null : "%" + q.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%";
+        List<Object> args = new ArrayList<>(Arrays.asList(tenant, filters.userId(), after.time(), after.id(), limit + 1, filters.metadata(),
                 titleLike, filters.updatedAfter()));
-        return db.run(pool -> pool.preparedQuery("SELECT " + Rows.SESSION_COLUMNS + " FROM chat_sessions "
-                        + "WHERE tenant = $1 AND ($2::text IS NULL OR user_id = $2) AND " + Rows.LIVE
-                        + " AND ($6::text IS NULL OR metadata @> $6::jsonb) AND ($7::text IS NULL OR title ILIKE $7)"
-                        + " AND ($8::timestamptz IS NULL OR updated_at > $8)"
-                        + " AND ($3::timestamptz IS NULL OR (updated_at, id) < ($3, $4::uuid)) "
-                        + "ORDER BY updated_at DESC, id DESC LIMIT $5")
-                .execute(args)
-                .map(rows -> KeysetPage.of(rows, limit, "updated_at", r -> Rows.session(r).view())));
+        String titleWords = "";
+        if (blind) {
+            // encryption on: the title's words, each of them, through the blind index (title_doc)
+            SearchQuery words = SearchQuery.parse(q, true);
+            Cipher.Blind pads = cipher.blind(tenant);
+            args.addAll(List.of(words.words, words.pieces, Buffer.buffer(pads.ipad()), Buffer.buffer(pads.opad())));
+            titleWords = " AND title_doc @@ exai_blind_query(coalesce(CASE WHEN $9 <> '' THEN plainto_tsquery('simple', $9) END"
+                    + " && CASE WHEN $10 <> '' THEN to_tsquery('simple', $10) END, CASE WHEN $9 <> '' THEN plainto_tsquery('simple', $9) END,"
+                    + " CASE WHEN $10 <> '' THEN to_tsquery('simple', $10) END), $11::bytea, $12::bytea)";
+        }
+        String statement = "SELECT " + Rows.SESSION_COLUMNS + " FROM chat_sessions "
+                + "WHERE tenant = $1 AND ($2::text IS NULL OR user_id = $2) AND " + Rows.LIVE
+                + " AND ($6::text IS NULL OR metadata @> $6::jsonb) AND ($7::text IS NULL OR title ILIKE $7)"
+                + " AND ($8::timestamptz IS NULL OR updated_at > $8)" + titleWords
+                + " AND ($3::timestamptz IS NULL OR (updated_at, id) < ($3, $4::uuid)) "
+                + "ORDER BY updated_at DESC, id DESC LIMIT $5";
+        return db.run(pool -> pool.preparedQuery(statement)
+                .execute(Tuple.from(args))
+                .map(rows -> KeysetPage.of(rows, limit, "updated_at", r -> Rows.session(r, cipher).view())));
     }
 
 
@@ -245,7 +284,7 @@ class SessionRows {
         return sql.preparedQuery(statement).execute(Tuple.from(params)).map(found -> {
             List<SessionRow> list = new ArrayList<>(found.size());
             for (Row r : found) {
-                list.add(new SessionRow(r.getUUID("id"), r.getString("continuation_id"), r.getString("title"), r.getString("metadata"),
+                list.add(new SessionRow(r.getUUID("id"), r.getString("continuation_id"), cipher.open(r.getString("title")), r.getString("metadata"),
                         r.getString("user_id"), r.getOffsetDateTime("created_at"), r.getOffsetDateTime("updated_at")));
             }
             return list;
@@ -270,6 +309,6 @@ class SessionRows {
         return sql.preparedQuery("SELECT " + Rows.SESSION_COLUMNS + " FROM chat_sessions WHERE tenant = $1 AND id = $2 AND "
                         + Rows.LIVE)
                 .execute(Tuple.of(tenant, id))
-                .map(found -> Rows.first(found, Rows::session));
+                .map(found -> Rows.first(found, r -> Rows.session(r, cipher)));
     }
 }

@@ -183,7 +183,7 @@ public class SessionService {
                         .onItem().ifNull().failWith(() -> ProblemException.notFound("session " + cid))
                         .chain(current -> {
                             SessionPatch patched = change.apply(new SessionPatch(current.view().title(), current.view().metadata(), null, true));
-                            return rows.update(conn, current.id(), patched.title(), patched.metadata(), patched.ttlSeconds(), patched.keepExpiry())
+                            return rows.update(conn, tenant, current.id(), patched.title(), patched.metadata(), patched.ttlSeconds(), patched.keepExpiry())
                                     .call(() -> events.record(conn, tenant, "session.updated", cid, sessionData(cid)));
                         }))
                 .call(updated -> cache.write(tenant, cid, updated, List.of(), List.of()))

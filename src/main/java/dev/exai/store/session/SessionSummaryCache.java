@@ -131,8 +131,8 @@ class SessionSummaryCache {
                     if (messages.counted(reply) == null) {
                         return null;
                     }
-                    SessionCache.CachedContext slice = new SessionCache.CachedContext(reply.get(0).toInteger(), reply.get(1).toString(),
-                            SessionCache.expiry(reply), SessionCache.strings(reply.get(3)), Long.parseLong(reply.get(4).toString()),
+                    SessionCache.CachedContext slice = new SessionCache.CachedContext(reply.get(0).toInteger(), messages.opened(reply.get(1)),
+                            SessionCache.expiry(reply), messages.openedList(reply.get(3)), Long.parseLong(reply.get(4).toString()),
                             Long.parseLong(reply.get(5).toString()), reply.get(6).toLong(), reply.get(7).toLong());
                     String state = reply.get(8).toString();
                     Response details = reply.get(9);

@@ -1,14 +1,19 @@
 package dev.exai.store.session;
 
 import dev.exai.store.common.Database;
+import dev.exai.store.security.Cipher;
 import io.smallrye.mutiny.Uni;
+import io.vertx.core.buffer.Buffer;
 import io.vertx.mutiny.sqlclient.Row;
 import io.vertx.mutiny.sqlclient.SqlClient;
 import io.vertx.mutiny.sqlclient.Tuple;
 import jakarta.enterprise.context.ApplicationScoped;
 import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.HashMap;
 import java.util.List;
+import java.util.Map;
+import java.util.Objects;
 import java.util.UUID;
 
 /**
@@ -28,9 +33,11 @@ class StreamRows {
             + " (SELECT array_agg(tokens_through ORDER BY seq) FROM later) AS throughs FROM s";
 
     private final Database db;
+    private final Cipher cipher;
 
-    StreamRows(Database db) {
+    StreamRows(Database db, Cipher cipher) {
         this.db = db;
+        this.cipher = cipher;
     }
 
     /** An answer's message row as its writers see it, locked for this transaction. */
@@ -64,26 +71,38 @@ class StreamRows {
                 .execute(Tuple.of(tenant, cid)).map(rows -> rows.size() == 1);
     }
 
-    /** Stores the pieces not stored yet; answers how many it stored. */
-    Uni<Integer> insert(SqlClient sql, UUID messageId, List<StreamedAnswers.Piece> pieces) {
+    /** Stores the pieces not stored yet (sealed for the tenant, {@link Cipher#seal}); answers how many it stored. */
+    Uni<Integer> insert(SqlClient sql, String tenant, UUID messageId, List<StreamedAnswers.Piece> pieces) {
         return sql.preparedQuery("INSERT INTO message_chunks (message_id, idx, content, reasoning)"
                         + " SELECT $1, t.idx, t.content, t.reasoning FROM unnest($2::int[], $3::text[], $4::text[]) AS t(idx, content, reasoning)"
                         + " ON CONFLICT DO NOTHING")
-                .execute(piecesTuple(messageId, pieces)).map(rows -> rows.rowCount());
+                .execute(Tuple.of(messageId, pieces.stream().map(StreamedAnswers.Piece::index).toArray(Integer[]::new),
+                        pieces.stream().map(p -> cipher.seal(tenant, p.content())).toArray(String[]::new),
+                        pieces.stream().map(p -> cipher.seal(tenant, p.reasoning())).toArray(String[]::new)))
+                .map(rows -> rows.rowCount());
     }
 
-    /** The indexes among {@code pieces} already stored with other text (at most ten), lowest first. */
+    /**
+     * The indexes among {@code pieces} already stored with other text (at most ten), lowest first. Compared here, not in
+     * SQL: sealed twice, the same text is two different values.
+     */
     Uni<List<Integer>> conflicting(SqlClient sql, UUID messageId, List<StreamedAnswers.Piece> pieces) {
-        return sql.preparedQuery("SELECT t.idx FROM unnest($2::int[], $3::text[], $4::text[]) AS t(idx, content, reasoning)"
-                        + " JOIN message_chunks c ON c.message_id = $1 AND c.idx = t.idx"
-                        + " WHERE c.content <> t.content OR c.reasoning IS DISTINCT FROM t.reasoning ORDER BY t.idx LIMIT 10")
-                .execute(piecesTuple(messageId, pieces)).map(StreamRows::integers);
-    }
-
-    private static Tuple piecesTuple(UUID messageId, List<StreamedAnswers.Piece> pieces) {
-        return Tuple.of(messageId, pieces.stream().map(StreamedAnswers.Piece::index).toArray(Integer[]::new),
-                pieces.stream().map(StreamedAnswers.Piece::content).toArray(String[]::new),
-                pieces.stream().map(StreamedAnswers.Piece::reasoning).toArray(String[]::new));
+        Map<Integer, StreamedAnswers.Piece> asked = new HashMap<>();
+        pieces.forEach(p -> asked.put(p.index(), p));
+        return sql.preparedQuery("SELECT idx, content, reasoning FROM message_chunks WHERE message_id = $1 AND idx = ANY($2::int[])"
+                        + " ORDER BY idx")
+                .execute(Tuple.of(messageId, asked.keySet().toArray(Integer[]::new)))
+                .map(rows -> {
+                    List<Integer> conflicts = new ArrayList<>();
+                    for (Row r : rows) {
+                        StreamedAnswers.Piece p = asked.get(r.getInteger("idx"));
+                        if (conflicts.size() < 10 && (!p.content().equals(cipher.open(r.getString("content")))
+                                || !Objects.equals(p.reasoning(), cipher.open(r.getString("reasoning"))))) {
+                            conflicts.add(p.index());
+                        }
+                    }
+                    return conflicts;
+                });
     }
 
     /** Counts {@code stored} more pieces and sets the contiguous count; answers {received, contiguous}. */
@@ -113,14 +132,14 @@ class StreamRows {
                 .execute(Tuple.of(open.id(), open.contiguous(), chunks)).map(StreamRows::integers);
     }
 
-    /** The text and reasoning of pieces {@code 0..count-1}, in order (reasoning null when no piece had any). */
+    /** The text and reasoning of pieces {@code 0..count-1}, in order and opened (reasoning null when no piece had any). */
     Uni<String[]> text(SqlClient sql, UUID messageId, int count) {
         return sql.preparedQuery("SELECT coalesce(string_agg(content, '' ORDER BY idx), ''), string_agg(reasoning, '' ORDER BY idx)"
                         + " FROM message_chunks WHERE message_id = $1 AND idx < $2")
                 .execute(Tuple.of(messageId, count))
                 .map(rows -> {
                     Row r = rows.iterator().next();
-                    return new String[] {r.getString(0), r.getString(1)};
+                    return new String[] {cipher.open(r.getString(0)), cipher.open(r.getString(1))};
                 });
     }
 
@@ -128,25 +147,33 @@ class StreamRows {
      * Writes a finished answer's text, counts and status once, drops its pieces, and moves the running token sums of
      * it and every later message, and the session's totals, by its tokens. Answers the message and what the cache takes.
      */
-    Uni<Finished> finish(SqlClient sql, Open open, long seq, Ending ending) {
-        String doc = Rows.SEARCH_DOC.replace("t.content", "$2").replace("t.pieces", "$3");
-        return sql.preparedQuery("UPDATE chat_messages SET content = $2, reasoning = $4, token_count = $5, reasoning_token_count = $6,"
+    Uni<Finished> finish(SqlClient sql, String tenant, Open open, long seq, Ending ending) {
+        Cipher.Blind blind = cipher.blind(tenant);
+        String doc = Rows.searchDoc("$2", "$3", blind == null ? null : "$14", blind == null ? null : "$15");
+        List<Object> args = new ArrayList<>(Arrays.asList(open.id(), ending.content(), SearchQuery.pieces(ending.content(), blind != null),
+                cipher.seal(tenant, ending.reasoning()), ending.tokens(), ending.reasoningTokens(), ending.estimated(), ending.inputTokens(),
+                ending.outputTokens(), ending.status(), ending.finishReason(), ending.pieces()));
+        if (blind != null) {
+            args.add(cipher.seal(tenant, ending.content()));
+            args.add(Buffer.buffer(blind.ipad()));
+            args.add(Buffer.buffer(blind.opad()));
+        }
+        return sql.preparedQuery("UPDATE chat_messages SET content = " + (blind == null ? "$2" : "$13")
+                        + ", reasoning = $4, token_count = $5, reasoning_token_count = $6,"
                         + " token_count_estimated = $7, input_tokens = coalesce($8, input_tokens), output_tokens = coalesce($9, output_tokens),"
                         + " status = $10, finish_reason = $11, chunks_contiguous = $12, search_doc = " + doc
                         + " WHERE id = $1")
-                .execute(Tuple.from(Arrays.asList(open.id(), ending.content(), SearchQuery.pieces(ending.content()), ending.reasoning(),
-                        ending.tokens(), ending.reasoningTokens(), ending.estimated(), ending.inputTokens(), ending.outputTokens(),
-                        ending.status(), ending.finishReason(), ending.pieces())))
+                .execute(Tuple.from(args))
                 .chain(() -> sql.preparedQuery("DELETE FROM message_chunks WHERE message_id = $1").execute(Tuple.of(open.id())))
                 .chain(() -> sql.preparedQuery(SHIFT).execute(Tuple.of(open.sessionId(), seq, ending.tokens(), ending.reasoningTokens())))
                 .chain(shifted -> {
                     Row r = shifted.iterator().next();
-                    StoredSession session = Rows.session(r);
+                    StoredSession session = Rows.session(r, cipher);
                     Long[] seqs = r.getArrayOfLongs("seqs");
                     Long[] throughs = r.getArrayOfLongs("throughs");
                     return sql.preparedQuery("SELECT " + Rows.MESSAGE_COLUMNS + " FROM chat_messages WHERE id = $1")
                             .execute(Tuple.of(open.id()))
-                            .map(rows -> new Finished(Rows.messages(rows).get(0), session, List.of(seqs), List.of(throughs)));
+                            .map(rows -> new Finished(Rows.messages(rows, cipher).get(0), session, List.of(seqs), List.of(throughs)));
                 });
     }
 
@@ -163,7 +190,7 @@ class StreamRows {
     Uni<Message> message(UUID sessionId, long seq) {
         return db.run(pool -> pool.preparedQuery("SELECT " + Rows.MESSAGE_COLUMNS + " FROM chat_messages WHERE session_id = $1 AND seq = $2")
                 .execute(Tuple.of(sessionId, seq))
-                .map(rows -> Rows.messages(rows).get(0)));
+                .map(rows -> Rows.messages(rows, cipher).get(0)));
     }
 
     /** Answers that received nothing for {@code idleSeconds}: (tenant, continuation_id, seq), oldest first, at most {@code limit}. */

@@ -103,7 +103,7 @@ public class StreamedAnswers {
                     if (!open.streaming()) {
                         return Uni.createFrom().failure(notStreaming(cid, seq, open, "takes no more pieces"));
                     }
-                    return rows.insert(conn, open.id(), pieces)
+                    return rows.insert(conn, tenant, open.id(), pieces)
                             .call(stored -> stored == pieces.size() ? Uni.createFrom().voidItem()
                                     : rows.conflicting(conn, open.id(), pieces).invoke(conflicts -> {
                                         if (!conflicts.isEmpty()) {
@@ -209,7 +209,7 @@ public class StreamedAnswers {
         return pieces.chain(count -> rows.text(conn, open.id(), count)
                 .chain(text -> counted(text, asked).map(counts -> new StreamRows.Ending(text[0], text[1], counts[0], counts[1],
                         asked.tokenCount() == null, asked.inputTokens(), asked.outputTokens(), status, reason, count))))
-                .chain(ending -> rows.finish(conn, open, seq, ending))
+                .chain(ending -> rows.finish(conn, caller.tenant(), open, seq, ending))
                 .call(finished -> events.record(conn, caller.tenant(), "message.completed", cid, messageData(cid, seq)
                         .put("status", status).put("finish_reason", reason).put("token_count", finished.message().tokenCount())))
                 .call(() -> sessionRows.covering(conn, caller.tenant(), cid, seq)

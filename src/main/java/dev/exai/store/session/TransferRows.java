@@ -1,12 +1,14 @@
 package dev.exai.store.session;
 
 import dev.exai.store.common.Database;
+import dev.exai.store.security.Cipher;
 import io.smallrye.mutiny.Uni;
 import io.vertx.core.buffer.Buffer;
 import io.vertx.mutiny.sqlclient.SqlClient;
 import io.vertx.mutiny.sqlclient.Tuple;
 import jakarta.enterprise.context.ApplicationScoped;
 import java.time.OffsetDateTime;
+import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
 import java.util.UUID;
@@ -16,9 +18,11 @@ import java.util.UUID;
 class TransferRows {
 
     private final Database db;
+    private final Cipher cipher;
 
-    TransferRows(Database db) {
+    TransferRows(Database db, Cipher cipher) {
         this.db = db;
+        this.cipher = cipher;
     }
 
     /**
@@ -31,7 +35,7 @@ class TransferRows {
                         + " WHERE session_id = $1 AND seq > $2 AND seq <= $3 ORDER BY seq LIMIT 200) part"
                         + " WHERE bytes <= 2097152 OR seq = $2 + 1 ORDER BY seq")
                 .execute(Tuple.of(sessionId, afterSeq, upto))
-                .map(Rows::messages));
+                .map(rows -> Rows.messages(rows, cipher)));
     }
 
 
@@ -40,11 +44,11 @@ class TransferRows {
      * {@code reasoningTokens}), and the running
      * token sums from {@code tokensBefore}/{@code totalBefore}; the caller sets the session's counts afterwards.
      */
-    Uni<Void> insertImported(SqlClient sql, UUID sessionId, long firstSeq, List<SessionTransfer.ImportedMessage> part,
+    Uni<Void> insertImported(SqlClient sql, String tenant, UUID sessionId, long firstSeq, List<SessionTransfer.ImportedMessage> part,
                              int[] tokens, int[] reasoningTokens, long tokensBefore, long totalBefore) {
         int n = part.size();
         List<NewMessage> messages = part.stream().map(SessionTransfer.ImportedMessage::message).toList();
-        MessageColumns c = new MessageColumns(messages, tokens, reasoningTokens, tokensBefore, totalBefore);
+        MessageColumns c = new MessageColumns(messages, tokens, reasoningTokens, tokensBefore, totalBefore, cipher.enabled());
         Boolean[] estimated = new Boolean[n];
         Boolean[] redacted = new Boolean[n];
         OffsetDateTime[] created = new OffsetDateTime[n];
@@ -57,22 +61,37 @@ class TransferRows {
             status[i] = part.get(i).status();
             finishReason[i] = part.get(i).finishReason();
         }
+        boolean sealed = cipher.enabled();
+        Cipher.Blind blind = cipher.blind(tenant);
         return sql.preparedQuery("INSERT INTO chat_messages (session_id, seq, role, content, metadata, tool_name, model, provider,"
                         + " input_tokens, output_tokens, files, images, reasoning, token_count, reasoning_token_count,"
                         + " token_count_estimated, tokens_through, total_through, created_at, redacted, search_doc, status, finish_reason)"
-                        + " SELECT $1, $2 + t.ord - 1, t.role, t.content, t.metadata::jsonb, t.tool, t.model, t.provider, t.input, t.output,"
+                        + " SELECT $1, $2 + t.ord - 1, t.role, " + (sealed ? "t.sealed" : "t.content") + ", t.metadata::jsonb, t.tool, t.model, t.provider, t.input, t.output,"
                         + " string_to_array(NULLIF(t.files, ''), ',')::uuid[], string_to_array(NULLIF(t.images, ''), ',')::uuid[],"
                         + " t.reasoning, t.tokens, t.reasoning_tokens, t.estimated, t.tokens_through, t.total_through,"
-                        + " coalesce(t.created, now()), t.redacted, " + Rows.SEARCH_DOC + ", t.status, t.finish_reason"
+                        + " coalesce(t.created, now()), t.redacted, " + Rows.searchDoc("t.content", "t.pieces", sealed ? "$25" : null,
+                                sealed ? "$26" : null) + ", t.status, t.finish_reason"
                         + " FROM unnest($3::text[], $4::text[], $5::text[], $6::text[], $7::text[], $8::text[], $9::int[], $10::int[],"
                         + " $11::text[], $12::text[], $13::text[], $14::int[], $15::int[], $16::boolean[], $17::bigint[], $18::bigint[],"
-                        + " $19::timestamptz[], $20::boolean[], $21::text[], $22::text[], $23::text[]) WITH ORDINALITY AS t(role, content,"
+                        + " $19::timestamptz[], $20::boolean[], $21::text[], $22::text[], $23::text[]" + (sealed ? ", $24::text[]" : "")
+                        + ") WITH ORDINALITY AS t(role, content,"
                         + " metadata, tool, model, provider, input, output, files, images, reasoning, tokens, reasoning_tokens, estimated,"
-                        + " tokens_through, total_through, created, redacted, pieces, status, finish_reason, ord)")
-                .execute(Tuple.from(Arrays.asList(sessionId, firstSeq, c.roles, c.contents, c.metadata, c.tools, c.models, c.providers,
-                        c.inputs, c.outputs, c.files, c.images, c.reasonings, c.counts, c.reasoningCounts, estimated, c.tokensThrough,
-                        c.totalThrough, created, redacted, c.pieces, status, finishReason)))
+                        + " tokens_through, total_through, created, redacted, pieces, status, finish_reason, " + (sealed ? "sealed, " : "") + "ord)")
+                .execute(Tuple.from(arguments(sessionId, firstSeq, c, tenant, estimated, created, redacted, status, finishReason, blind)))
                 .replaceWithVoid();
+    }
+
+    private List<Object> arguments(UUID sessionId, long firstSeq, MessageColumns c, String tenant, Boolean[] estimated,
+                                   OffsetDateTime[] created, Boolean[] redacted, String[] status, String[] finishReason, Cipher.Blind blind) {
+        List<Object> args = new ArrayList<>(Arrays.asList(sessionId, firstSeq, c.roles, c.contents, c.metadata, c.tools, c.models,
+                c.providers, c.inputs, c.outputs, c.files, c.images, MessageColumns.sealed(cipher, tenant, c.reasonings), c.counts,
+                c.reasoningCounts, estimated, c.tokensThrough, c.totalThrough, created, redacted, c.pieces, status, finishReason));
+        if (blind != null) {
+            args.add(MessageColumns.sealed(cipher, tenant, c.contents));
+            args.add(Buffer.buffer(blind.ipad()));
+            args.add(Buffer.buffer(blind.opad()));
+        }
+        return args;
     }
 
 
@@ -81,7 +100,7 @@ class TransferRows {
         return sql.preparedQuery("UPDATE chat_sessions SET message_count = $2, tokens_total = $3, reasoning_total = $4,"
                         + " version = version + 1 WHERE id = $1 RETURNING " + Rows.SESSION_COLUMNS)
                 .execute(Tuple.of(sessionId, count, tokensTotal, reasoningTotal))
-                .map(rows -> Rows.first(rows, Rows::session));
+                .map(rows -> Rows.first(rows, r -> Rows.session(r, cipher)));
     }
 
 

@@ -110,7 +110,7 @@ public class TransferService {
                         long firstSeq = from + 1;
                         long tb = tokensBefore;
                         long ttb = totalBefore;
-                        written = written.chain(() -> rows.insertImported(conn, session.id(), firstSeq, part, tokens, reasoning, tb, ttb));
+                        written = written.chain(() -> rows.insertImported(conn, tenant, session.id(), firstSeq, part, tokens, reasoning, tb, ttb));
                         for (int i = from; i < to; i++) {
                             tokensBefore += counts[0][i];
                             totalBefore += counts[0][i] + counts[1][i];
