@@ -47,6 +47,8 @@ class NativeSourcesIT {
             "dev.exai.store.common.RowQuery$Order",
             "dev.exai.store.common.RowSql$Column",
             "dev.exai.store.file.FileService$Stored",
+            "dev.exai.store.security.Cipher$Blind",
+            "dev.exai.store.security.DataKeyRows$Stored",
             "dev.exai.store.file.FileStore$Expired",
             "dev.exai.store.file.FileStore$KeyUse",
             "dev.exai.store.file.FileStore$ProviderRow",

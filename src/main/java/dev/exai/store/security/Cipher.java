@@ -30,15 +30,15 @@ import org.jboss.logging.Logger;
  * {@link #ready} (which admission calls before any route runs), so sealing and opening never wait for the database.
  *
  * <p>Search goes through a blind index: PostgreSQL hashes the words it makes with the tenant's blind-index key (derived
- * from its data key), whose HMAC pads {@link #blind} hands to each statement; they are never stored.
+ * from its data key), which {@link #blind} hands to each statement; it is never stored.
  */
 @ApplicationScoped
 public class Cipher {
 
     private static final Logger LOG = Logger.getLogger(Cipher.class);
 
-    /** The key a tenant's blind index hashes with, and its HMAC pads as the SQL function exai_blind_word takes them. */
-    public record Blind(byte[] ipad, byte[] opad) {
+    /** The key a tenant's blind index hashes words with (SQL: sha256(key || word), migration V24). */
+    public record Blind(byte[] key) {
     }
 
     private final DataKeyRows rows;
@@ -177,13 +177,13 @@ public class Cipher {
         return key.open(bytes);
     }
 
-    /** The tenant's blind-index pads, or null with encryption off (search and the title filter then read plain text). */
+    /** The tenant's blind-index key, or null with encryption off (search and the title filter then read plain text). */
     public Blind blind(String tenant) {
         if (!wrapping.enabled()) {
             return null;
         }
         Sealed key = key(tenant);
-        return new Blind(key.ipad(), key.opad());
+        return new Blind(key.blindKey());
     }
 
     private Sealed key(String tenant) {

@@ -4,7 +4,6 @@ import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
 import java.security.GeneralSecurityException;
 import java.security.SecureRandom;
-import java.util.Arrays;
 import java.util.Base64;
 import javax.crypto.Mac;
 import javax.crypto.spec.GCMParameterSpec;
@@ -32,15 +31,12 @@ final class Sealed {
 
     private final int id;
     private final SecretKeySpec key;
-    private final byte[] ipad;
-    private final byte[] opad;
+    private final byte[] blindKey;
 
     Sealed(int id, byte[] key) {
         this.id = id;
         this.key = new SecretKeySpec(key, "AES");
-        byte[] blindKey = hmac(key, "exai-store blind index v1".getBytes(StandardCharsets.UTF_8));
-        this.ipad = pad(blindKey, 0x36);
-        this.opad = pad(blindKey, 0x5c);
+        this.blindKey = hmac(key, "exai-store blind index v1".getBytes(StandardCharsets.UTF_8));
     }
 
     static byte[] newKey() {
@@ -77,12 +73,9 @@ final class Sealed {
         }
     }
 
-    byte[] ipad() {
-        return ipad;
-    }
-
-    byte[] opad() {
-        return opad;
+    /** The blind-index key: derived from the data key (HMAC-SHA-256 of a label), so it needs no storage of its own. */
+    byte[] blindKey() {
+        return blindKey;
     }
 
     static byte[] hmac(byte[] key, byte[] data) {
@@ -93,14 +86,5 @@ final class Sealed {
         } catch (GeneralSecurityException e) {
             throw new IllegalStateException(e);
         }
-    }
-
-    /** HMAC's inner or outer pad of a 32-byte key: the key in a 64-byte block, each byte XORed with {@code with}. */
-    private static byte[] pad(byte[] key, int with) {
-        byte[] block = Arrays.copyOf(key, 64);
-        for (int i = 0; i < block.length; i++) {
-            block[i] ^= (byte) with;
-        }
-        return block;
     }
 }

@@ -93,7 +93,7 @@ class MessageRows {
 
     /**
      * The append statement's parameters $1..$23 ({@code session}: the continuation_id, or the id for row appends) and,
-     * with encryption on, the sealed contents and the blind-index pads after them (reasoning is sealed in place; the
+     * with encryption on, the sealed contents and the blind-index key after them (reasoning is sealed in place; the
      * plain content only feeds the search document, never a column).
      */
     private List<Object> arguments(String tenant, Object session, List<NewMessage> messages, int[] tokens, int[] reasoningTokens,
@@ -110,8 +110,7 @@ class MessageRows {
         if (cipher.enabled()) {
             Cipher.Blind blind = cipher.blind(tenant);
             args.add(MessageColumns.sealed(cipher, tenant, c.contents));
-            args.add(Buffer.buffer(blind.ipad()));
-            args.add(Buffer.buffer(blind.opad()));
+            args.add(Buffer.buffer(blind.key()));
         }
         return args;
     }
@@ -133,7 +132,7 @@ class MessageRows {
      * update out rather than run it with a null key, which found nothing and cost 5% of the statement's PostgreSQL CPU.
      * For rows (keyless), it finds the session by id ({@code $2}) and takes each message's time from {@code $24}.
      * {@code sealed} (encryption on): the content stored is the sealed one of the parameter after those, and the search
-     * document is blind, hashed with the two parameters after that ({@link Rows#searchDoc}).
+     * document is blind, hashed with the key in the parameter after that ({@link Rows#searchDoc}).
      */
     private static String appendStatement(boolean keyed, boolean rows, boolean sealed) {
         int next = rows ? 25 : 24;
@@ -152,7 +151,7 @@ class MessageRows {
                 + " t.input, t.output, string_to_array(NULLIF(t.files, ''), ',')::uuid[], string_to_array(NULLIF(t.images, ''), ',')::uuid[],"
                 + " t.reasoning, t.tokens, t.reasoning_tokens, t.estimated, s.tokens_total - $21 + t.tokens_through,"
                 + " s.tokens_total + s.reasoning_total - $22 + t.total_through, " + (rows ? "coalesce(t.created, now())" : "now()")
-                + ", " + Rows.searchDoc("t.content", "t.pieces", sealed ? "$" + (next + 1) : null, sealed ? "$" + (next + 2) : null)
+                + ", " + Rows.searchDoc("t.content", "t.pieces", sealed ? "$" + (next + 1) : null)
                 + " FROM s, unnest($4::text[], $5::text[], $6::text[], $9::text[], $10::text[], $11::text[], $12::int[], $13::int[],"
                 + " $14::text[], $15::text[], $16::text[], $7::int[], $17::int[], $18::boolean[], $19::bigint[], $20::bigint[],"
                 + " $23::text[]" + (rows ? ", $24::timestamptz[]" : "") + (sealed ? ", $" + next + "::text[]" : "")

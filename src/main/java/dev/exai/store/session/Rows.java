@@ -21,13 +21,21 @@ final class Rows {
     static final String LIVE_S = "(s.expires_at IS NULL OR s.expires_at > now())";
     /**
      * A message's search_doc from its content and unspaced-script pieces ({@link SearchQuery#pieces}), SQL expressions:
-     * the same value as {@code exai_search_document} in migration V7, computed cheaply. With the blind-index pads
-     * ({@code ipad}, {@code opad}: SQL expressions; encryption on) each word is replaced by its keyed hash (migration V24).
+     * the same value as {@code exai_search_document} in migration V7, computed cheaply. With a blind-index key (an SQL
+     * expression; encryption on) each word is replaced by its keyed hash, positions kept (migration V24); written out
+     * here rather than called as a function, which PostgreSQL cannot inline and which cost twice the hashing.
      */
-    static String searchDoc(String content, String pieces, String ipad, String opad) {
-        String doc = "to_tsvector('english'::regconfig, left(" + content + ", " + SearchQuery.SEARCHED_CHARS
+    static String searchDoc(String content, String pieces, String blindKey) {
+        return wordsDoc("english", content, pieces, blindKey);
+    }
+
+    /** The same for a document of {@code config}'s words (english for messages, simple for titles). */
+    static String wordsDoc(String config, String content, String pieces, String blindKey) {
+        String doc = "to_tsvector('" + config + "'::regconfig, left(" + content + ", " + SearchQuery.SEARCHED_CHARS
                 + ")) || to_tsvector('simple'::regconfig, " + pieces + ")";
-        return ipad == null ? doc : "exai_blind(" + doc + ", " + ipad + "::bytea, " + opad + "::bytea)";
+        return blindKey == null ? doc : "(SELECT coalesce(string_agg(left(encode(sha256(" + blindKey + "::bytea || convert_to(d.lexeme,"
+                + " 'UTF8')), 'hex'), 20) || coalesce(':' || array_to_string(d.positions, ','), ''), ' '), '')::tsvector"
+                + " FROM unnest(" + doc + ") AS d)";
     }
 
     private Rows() {

@@ -56,8 +56,7 @@ class SearchRows {
                 filters.role(), filters.toolName(), filters.model(), filters.from(), filters.to(), filters.metadata(),
                 afterRank, afterId, limit));
         if (blind != null) {
-            args.add(Buffer.buffer(blind.ipad()));
-            args.add(Buffer.buffer(blind.opad()));
+            args.add(Buffer.buffer(blind.key()));
         }
         return db.run(pool -> pool.preparedQuery(statement).execute(Tuple.from(args))
                 .chain(rows -> {
@@ -85,9 +84,9 @@ class SearchRows {
     private static final String HEADLINE = "ts_headline('english', %s, %s, 'StartSel=" + SearchQuery.MARK + ", StopSel="
             + SearchQuery.UNMARK + ", MaxWords=30, MinWords=10, MaxFragments=2, FragmentDelimiter=\" … \"')";
 
-    /** The query with its words hashed as the blind index's are (encryption on: pads at $15, $16). */
+    /** The query with its words hashed as the blind index's are (encryption on: the key at $15). */
     private static String blinded(String tsquery, Cipher.Blind blind) {
-        return blind == null ? tsquery : "exai_blind_query(" + tsquery + ", $15::bytea, $16::bytea)";
+        return blind == null ? tsquery : "exai_blind_query(" + tsquery + ", $15::bytea)";
     }
 
     /** The headlines of opened texts (encryption on), in their order: the text is sent, never stored. */

@@ -345,7 +345,12 @@ public class SessionCache {
         return values;
     }
 
-    /** A cached JSON value, opened. */
+    /** A value as Redis is to keep it: sealed for the tenant with encryption on. */
+    String sealed(String tenant, String value) {
+        return cipher.seal(tenant, value);
+    }
+
+    /** A cached value, opened. */
     String opened(Response item) {
         return cipher.open(item.toString());
     }

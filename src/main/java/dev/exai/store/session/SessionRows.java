@@ -45,11 +45,10 @@ class SessionRows {
 
     /**
      * The title as stored: sealed for the tenant with encryption on. Its blind words go to title_doc, from the
-     * parameters {@code $n} (plain title) and {@code $n+1..$n+3} (its pieces and the pads) that {@link #titleArgs} adds.
+     * parameters {@code $n} (plain title), {@code $n+1} (its pieces) and {@code $n+2} (the key) that {@link #titleArgs} adds.
      */
     private String titleDoc(int n) {
-        return !cipher.enabled() ? "NULL::tsvector" : Rows.searchDoc("$" + n, "$" + (n + 1), "$" + (n + 2), "$" + (n + 3))
-                .replace("'english'::regconfig", "'simple'::regconfig");
+        return !cipher.enabled() ? "NULL::tsvector" : Rows.wordsDoc("simple", "$" + n, "$" + (n + 1), "$" + (n + 2));
     }
 
     private void titleArgs(List<Object> args, String tenant, String title) {
@@ -57,8 +56,7 @@ class SessionRows {
             Cipher.Blind blind = cipher.blind(tenant);
             args.add(title == null ? "" : title);
             args.add(title == null ? "" : SearchQuery.pieces(title, true));
-            args.add(Buffer.buffer(blind.ipad()));
-            args.add(Buffer.buffer(blind.opad()));
+            args.add(Buffer.buffer(blind.key()));
         }
     }
 
@@ -241,10 +239,10 @@ class SessionRows {
             // encryption on: the title's words, each of them, through the blind index (title_doc)
             SearchQuery words = SearchQuery.parse(q, true);
             Cipher.Blind pads = cipher.blind(tenant);
-            args.addAll(List.of(words.words, words.pieces, Buffer.buffer(pads.ipad()), Buffer.buffer(pads.opad())));
+            args.addAll(List.of(words.words, words.pieces, Buffer.buffer(pads.key())));
             titleWords = " AND title_doc @@ exai_blind_query(coalesce(CASE WHEN $9 <> '' THEN plainto_tsquery('simple', $9) END"
                     + " && CASE WHEN $10 <> '' THEN to_tsquery('simple', $10) END, CASE WHEN $9 <> '' THEN plainto_tsquery('simple', $9) END,"
-                    + " CASE WHEN $10 <> '' THEN to_tsquery('simple', $10) END), $11::bytea, $12::bytea)";
+                    + " CASE WHEN $10 <> '' THEN to_tsquery('simple', $10) END), $11::bytea)";
         }
         String statement = "SELECT " + Rows.SESSION_COLUMNS + " FROM chat_sessions "
                 + "WHERE tenant = $1 AND ($2::text IS NULL OR user_id = $2) AND " + Rows.LIVE

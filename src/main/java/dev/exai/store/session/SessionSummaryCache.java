@@ -138,7 +138,7 @@ class SessionSummaryCache {
                     Response details = reply.get(9);
                     return switch (state) {
                         case "summary" -> new SummaryContext(slice, state, null, new SummaryHook.Candidate(details.get(0).toString(),
-                                cid, Long.parseLong(details.get(1).toString()), details.get(4).toString(),
+                                cid, Long.parseLong(details.get(1).toString()), messages.opened(details.get(4)),
                                 Long.parseLong(details.get(2).toString()), Long.parseLong(details.get(3).toString())));
                         case "unknown" -> new SummaryContext(slice, state, details.get(0).toString(), null);
                         default -> new SummaryContext(slice, state, null, null);
@@ -165,7 +165,7 @@ class SessionSummaryCache {
             args.add(Long.toString(summary.throughSeq()));
             args.add(String.format("%020d|%s|%d|%d", summary.createdAtMicros(), summary.id(), summary.tokenCount(), summary.tokensThrough()));
             args.add(summary.id());
-            args.add(summary.content());
+            args.add(messages.sealed(tenant, summary.content()));
         }
         return redis.eval(FILL_SUMMARIES, List.of(keys.get(4), keys.get(5)), args).replaceWithVoid().onFailure().recoverWithNull();
     }

@@ -149,14 +149,13 @@ class StreamRows {
      */
     Uni<Finished> finish(SqlClient sql, String tenant, Open open, long seq, Ending ending) {
         Cipher.Blind blind = cipher.blind(tenant);
-        String doc = Rows.searchDoc("$2", "$3", blind == null ? null : "$14", blind == null ? null : "$15");
+        String doc = Rows.searchDoc("$2", "$3", blind == null ? null : "$14");
         List<Object> args = new ArrayList<>(Arrays.asList(open.id(), ending.content(), SearchQuery.pieces(ending.content(), blind != null),
                 cipher.seal(tenant, ending.reasoning()), ending.tokens(), ending.reasoningTokens(), ending.estimated(), ending.inputTokens(),
                 ending.outputTokens(), ending.status(), ending.finishReason(), ending.pieces()));
         if (blind != null) {
             args.add(cipher.seal(tenant, ending.content()));
-            args.add(Buffer.buffer(blind.ipad()));
-            args.add(Buffer.buffer(blind.opad()));
+            args.add(Buffer.buffer(blind.key()));
         }
         return sql.preparedQuery("UPDATE chat_messages SET content = " + (blind == null ? "$2" : "$13")
                         + ", reasoning = $4, token_count = $5, reasoning_token_count = $6,"

@@ -69,8 +69,7 @@ class TransferRows {
                         + " SELECT $1, $2 + t.ord - 1, t.role, " + (sealed ? "t.sealed" : "t.content") + ", t.metadata::jsonb, t.tool, t.model, t.provider, t.input, t.output,"
                         + " string_to_array(NULLIF(t.files, ''), ',')::uuid[], string_to_array(NULLIF(t.images, ''), ',')::uuid[],"
                         + " t.reasoning, t.tokens, t.reasoning_tokens, t.estimated, t.tokens_through, t.total_through,"
-                        + " coalesce(t.created, now()), t.redacted, " + Rows.searchDoc("t.content", "t.pieces", sealed ? "$25" : null,
-                                sealed ? "$26" : null) + ", t.status, t.finish_reason"
+                        + " coalesce(t.created, now()), t.redacted, " + Rows.searchDoc("t.content", "t.pieces", sealed ? "$25" : null) + ", t.status, t.finish_reason"
                         + " FROM unnest($3::text[], $4::text[], $5::text[], $6::text[], $7::text[], $8::text[], $9::int[], $10::int[],"
                         + " $11::text[], $12::text[], $13::text[], $14::int[], $15::int[], $16::boolean[], $17::bigint[], $18::bigint[],"
                         + " $19::timestamptz[], $20::boolean[], $21::text[], $22::text[], $23::text[]" + (sealed ? ", $24::text[]" : "")
@@ -88,8 +87,7 @@ class TransferRows {
                 c.reasoningCounts, estimated, c.tokensThrough, c.totalThrough, created, redacted, c.pieces, status, finishReason));
         if (blind != null) {
             args.add(MessageColumns.sealed(cipher, tenant, c.contents));
-            args.add(Buffer.buffer(blind.ipad()));
-            args.add(Buffer.buffer(blind.opad()));
+            args.add(Buffer.buffer(blind.key()));
         }
         return args;
     }

@@ -1,6 +1,7 @@
 package dev.exai.store.summary;
 
 import dev.exai.store.common.Times;
+import dev.exai.store.security.Cipher;
 import dev.exai.store.session.ChainLink;
 import dev.exai.store.session.SummaryHook;
 import io.smallrye.mutiny.Uni;
@@ -18,6 +19,13 @@ import java.util.UUID;
 /** The summary room's SQL: the {@code summaries} table. */
 @ApplicationScoped
 class SummaryRows {
+
+    /** Seals the content written and opens the content read (encryption at rest). */
+    private final Cipher cipher;
+
+    SummaryRows(Cipher cipher) {
+        this.cipher = cipher;
+    }
 
     private static final String COLUMNS = "id, continuation_id, through_seq, content, token_count, token_count_estimated, model, metadata::text AS metadata,"
             + " created_at, stale";
@@ -38,10 +46,10 @@ class SummaryRows {
                         + " VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9::text::jsonb, $10, $11, $12, $13)"
                         + " ON CONFLICT (session_id, idempotency_key) WHERE idempotency_key IS NOT NULL DO NOTHING RETURNING "
                         + COLUMNS + ", request_hash")
-                .execute(Tuple.from(Arrays.asList(tenant, sessionId, cid, (int) summary.throughSeq(), summary.content(), tokenCount,
+                .execute(Tuple.from(Arrays.asList(tenant, sessionId, cid, (int) summary.throughSeq(), cipher.seal(tenant, summary.content()), tokenCount,
                         estimated, summary.model(), summary.metadata(), key,
                         hash == null ? null : io.vertx.core.buffer.Buffer.buffer(hash), sums.tokens(), sums.total())))
-                .map(SummaryRows::first);
+                .map(this::first);
     }
 
     /** An imported summary, in the import's transaction; answers its new id. */
@@ -50,7 +58,7 @@ class SummaryRows {
         return sql.preparedQuery("INSERT INTO summaries (tenant, session_id, continuation_id, through_seq, content, token_count,"
                         + " token_count_estimated, model, metadata, tokens_through, total_through, created_at)"
                         + " VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9::text::jsonb, $10, $11, coalesce($12, now())) RETURNING id")
-                .execute(Tuple.from(Arrays.asList(tenant, sessionId, cid, (int) summary.throughSeq(), summary.content(),
+                .execute(Tuple.from(Arrays.asList(tenant, sessionId, cid, (int) summary.throughSeq(), cipher.seal(tenant, summary.content()),
                         summary.tokenCount(), imported.estimated(), summary.model(), summary.metadata(), sums.tokens(), sums.total(),
                         imported.createdAt())))
                 .map(rows -> rows.iterator().next().getUUID("id").toString());
@@ -76,7 +84,7 @@ class SummaryRows {
                 .map(rows -> {
                     List<SummaryHook.Live> live = new ArrayList<>(rows.size());
                     rows.forEach(r -> live.add(new SummaryHook.Live(r.getUUID("id").toString(), r.getInteger("through_seq"),
-                            r.getLong("created_us"), r.getInteger("token_count"), r.getLong("tokens_through"), r.getString("content"))));
+                            r.getLong("created_us"), r.getInteger("token_count"), r.getLong("tokens_through"), cipher.open(r.getString("content")))));
                     return live;
                 });
     }
@@ -87,14 +95,14 @@ class SummaryRows {
 
     Uni<Stored> findByKey(SqlClient sql, UUID sessionId, String key) {
         return sql.preparedQuery("SELECT " + COLUMNS + ", request_hash FROM summaries WHERE session_id = $1 AND idempotency_key = $2")
-                .execute(Tuple.of(sessionId, key)).map(SummaryRows::first);
+                .execute(Tuple.of(sessionId, key)).map(this::first);
     }
 
     /** The summary {@code id} of a session of the chain, through the messages the chain holds of that session. */
     Uni<Stored> find(SqlClient sql, List<ChainLink> chain, UUID id) {
         return sql.preparedQuery("SELECT " + COLUMNS + ", request_hash FROM summaries s JOIN " + CHAIN
                         + " ON s.session_id = l.sid AND s.through_seq <= l.upto WHERE s.id = $3")
-                .execute(Tuple.of(ids(chain), uptos(chain), id)).map(SummaryRows::first);
+                .execute(Tuple.of(ids(chain), uptos(chain), id)).map(this::first);
     }
 
     /**
@@ -159,7 +167,7 @@ class SummaryRows {
                     }
                     Row r = rows.iterator().next();
                     return new SummaryHook.Candidate(r.getUUID("id").toString(), r.getString("continuation_id"), r.getInteger("through_seq"),
-                            r.getString("content"), r.getInteger("token_count"), r.getLong("after"));
+                            cipher.open(r.getString("content")), r.getInteger("token_count"), r.getLong("after"));
                 });
     }
 
@@ -174,14 +182,14 @@ class SummaryRows {
         return chain.stream().map(link -> (int) link.upto()).toArray(Integer[]::new);
     }
 
-    private static Stored first(RowSet<Row> rows) {
+    private Stored first(RowSet<Row> rows) {
         return rows.size() == 0 ? null : stored(rows.iterator().next());
     }
 
-    private static Stored stored(Row r) {
+    private Stored stored(Row r) {
         OffsetDateTime at = r.getOffsetDateTime("created_at");
         io.vertx.mutiny.core.buffer.Buffer hash = r.getBuffer("request_hash");
-        return new Stored(new SummaryView(r.getUUID("id").toString(), r.getString("continuation_id"), r.getInteger("through_seq"), r.getString("content"),
+        return new Stored(new SummaryView(r.getUUID("id").toString(), r.getString("continuation_id"), r.getInteger("through_seq"), cipher.open(r.getString("content")),
                 r.getInteger("token_count"), r.getBoolean("token_count_estimated"), r.getString("model"), r.getString("metadata"),
                 Times.format(at), r.getBoolean("stale")), hash == null ? null : hash.getBytes(), at);
     }

@@ -63,8 +63,8 @@ class EncryptionAtRestTest {
         String cid = newId();
         alpha().body(Map.of("continuation_id", cid, "title", title)).post("/sessions").then().statusCode(201)
                 .body("title", equalTo(title));
-        alpha().body(List.of(Map.of("role", "user", "content", "please check " + marker + " and " + cjk + " now"),
-                        Map.of("role", "assistant", "content", "checked", "reasoning", "thinking about " + marker)))
+        alpha().body(List.of(Map.of("role", "user", "content", "please check " + marker + " and " + cjk + " now", "token_count", 100),
+                        Map.of("role", "assistant", "content", "checked", "reasoning", "thinking about " + marker, "token_count", 100)))
                 .post("/sessions/" + cid + "/messages").then().statusCode(201);
         alpha().body(Map.of("role", "assistant", "status", "streaming")).post("/sessions/" + cid + "/messages").then().statusCode(201);
         alpha().body(List.of(Map.of("index", 0, "content", "piece " + marker), Map.of("index", 1, "content", " tail")))
@@ -76,7 +76,9 @@ class EncryptionAtRestTest {
                 .post("/sessions/" + streamingCid + "/messages/1/chunks").then().statusCode(200);
         alpha().get("/sessions/" + streamingCid + "/messages").then().statusCode(200)
                 .body("items[0].content", equalTo("still streaming " + marker));
-        alpha().body(Map.of("chunks", 2)).post("/sessions/" + cid + "/messages/3/complete").then().statusCode(200);
+        alpha().body(Map.of("chunks", 2, "token_count", 10)).post("/sessions/" + cid + "/messages/3/complete").then().statusCode(200);
+        alpha().body(Map.of("through_seq", 2, "content", "summary of " + marker, "token_count", 5))
+                .post("/sessions/" + cid + "/summaries").then().statusCode(201);
 
         // the API answers the text: from Redis and from PostgreSQL
         List<String> expected = List.of("please check " + marker + " and " + cjk + " now", "checked", "piece " + marker + " tail");
@@ -106,6 +108,10 @@ class EncryptionAtRestTest {
         assertThat(export).contains("please check " + marker).contains("thinking about " + marker).contains(title);
         JsonPath context = alpha().get("/sessions/" + cid + "/context?max_tokens=1000").then().statusCode(200).extract().jsonPath();
         assertThat(context.getList("messages.content", String.class)).isEqualTo(expected);
+        for (int read = 0; read < 2; read++) { // the first from PostgreSQL (which fills Redis), the second from Redis
+            alpha().get("/sessions/" + cid + "/context?max_tokens=50&summaries=true").then().statusCode(200)
+                    .body("summary.content", equalTo("summary of " + marker)).body("messages.content", equalTo(List.of(expected.get(2))));
+        }
         String sessionId = alpha().header("apikey", Api.ALPHA_KEY).queryParam("continuation_id", "eq." + cid)
                 .get("/rest/v1/chat_sessions").then().statusCode(200).extract().path("[0].id");
         alpha().header("apikey", Api.ALPHA_KEY).queryParam("session_id", "eq." + sessionId).queryParam("order", "created_at")

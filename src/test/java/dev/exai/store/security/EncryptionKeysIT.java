@@ -33,7 +33,30 @@ class EncryptionKeysIT {
         String database = TestServers.createDatabase("exai_enc");
         String cid = "rotation-" + System.nanoTime();
         List<String> expected = List.of("the plan is ready", "the answer to it");
-        try (AppProcess first = start("enc-1", database, Map.of("EXAI_STORE_ENCRYPTION_KEY", KEY_1))) {
+        String older = "older-" + System.nanoTime();
+        try (AppProcess plain = start("enc-off", database, Map.of())) {
+            plain.as("alpha-key-enc-0123").body(Map.of("continuation_id", older, "title", "written before")).post("/sessions")
+                    .then().statusCode(201);
+            plain.as("alpha-key-enc-0123").body(List.of(Map.of("role", "user", "content", "an older question about tulips"),
+                    Map.of("role", "assistant", "status", "streaming"))).post("/sessions/" + older + "/messages").then().statusCode(201);
+            plain.as("alpha-key-enc-0123").body(Map.of("index", 0, "content", "tulips grow"))
+                    .post("/sessions/" + older + "/messages/2/chunks").then().statusCode(200);
+        }
+        assertThat(plainRows(database)).isPositive();
+        try (AppProcess first = start("enc-1", database, Map.of("EXAI_STORE_ENCRYPTION_KEY", KEY_1, "EXAI_STORE_ENCRYPTION_SEAL_EVERY", "1s"))) {
+            // the rows written before are sealed in the background, and read and found as before
+            long deadline = System.nanoTime() + Duration.ofSeconds(30).toNanos();
+            while (plainRows(database) > 0 && System.nanoTime() < deadline) {
+                Thread.sleep(200);
+            }
+            assertThat(plainRows(database)).as("plain rows left after 30 s").isZero();
+            first.as("alpha-key-enc-0123").get("/sessions/" + older + "/messages").then().statusCode(200)
+                    .body("items.content", equalTo(List.of("an older question about tulips", "tulips grow")));
+            first.as("alpha-key-enc-0123").get("/messages/search?q=tulip&continuation_id=" + older).then().statusCode(200)
+                    .body("items.seq", equalTo(List.of(1)));
+            first.as("alpha-key-enc-0123").get("/sessions?q=before").then().statusCode(200)
+                    .body("items.continuation_id", equalTo(List.of(older)));
+
             first.as("alpha-key-enc-0123").body(Map.of("continuation_id", cid, "title", "rotation title")).post("/sessions")
                     .then().statusCode(201);
             first.as("alpha-key-enc-0123").body(List.of(Map.of("role", "user", "content", expected.get(0)),
@@ -82,6 +105,17 @@ class EncryptionKeysIT {
         Map<String, String> env = new HashMap<>(encryption);
         env.put("EXAI_STORE_ADMIN_KEY", ADMIN);
         return AppProcess.start(name, database, TENANT_KEY, env).awaitReady(Duration.ofSeconds(60));
+    }
+
+    /** Message texts, pieces and titles stored plain. */
+    private static long plainRows(String database) throws Exception {
+        try (Connection c = TestServers.connect(database); ResultSet rs = c.createStatement().executeQuery(
+                "SELECT (SELECT count(*) FROM chat_messages WHERE content NOT LIKE E'\\001E1:%' AND status <> 'streaming')"
+                        + " + (SELECT count(*) FROM message_chunks WHERE content NOT LIKE E'\\001E1:%')"
+                        + " + (SELECT count(*) FROM chat_sessions WHERE title NOT LIKE E'\\001E1:%')")) {
+            rs.next();
+            return rs.getLong(1);
+        }
     }
 
     private static List<String> storedContents(String database, String cid) throws Exception {
