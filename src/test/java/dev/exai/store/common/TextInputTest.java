@@ -22,6 +22,13 @@ class TextInputTest {
     }
 
     @Test
+    void refusesTheMarkOfASealedValueAnywhereButNotItsParts() {
+        assertThatThrownBy(() -> TextInput.checked("\u0001E1:AAAA", "content")).hasMessageContaining("encrypted values");
+        assertThatThrownBy(() -> TextInput.checked("text then \u0001E1:", "content")).hasMessageContaining("encrypted values");
+        assertThat(TextInput.checked("\u0001E1 \u0001E2: E1: \u0001", "content")).isNotNull();
+    }
+
+    @Test
     void letsEveryOtherTextThrough() {
         assertThat(TextInput.checked("emoji 😀, 中文, tab\t, bell\u0007, \uFFFD", "x")).isNotNull();
         assertThat(TextInput.checked(null, "x")).isNull();

@@ -36,8 +36,9 @@ import redis.clients.jedis.ScanResult;
 
 /**
  * Encryption at rest (docs/security.md): with a key configured, a marker word written into a message's content and
- * reasoning, a streamed answer's pieces and a session's title is found by the API (history from Redis and from
- * PostgreSQL, search in English and Chinese, the title filter, export, context, the Supabase door's rows) while neither
+ * reasoning, a streamed answer's pieces, a summary, a row the Supabase door writes and a session's title is found by the
+ * API (history from Redis and from PostgreSQL, search in English and Chinese, the title filter, export, context with and
+ * without the summary, the Supabase door's rows) while neither
  * PostgreSQL's files (data and WAL, after a checkpoint) nor any Redis key or value holds it.
  */
 @QuarkusTest
@@ -116,6 +117,11 @@ class EncryptionAtRestTest {
                 .get("/rest/v1/chat_sessions").then().statusCode(200).extract().path("[0].id");
         alpha().header("apikey", Api.ALPHA_KEY).queryParam("session_id", "eq." + sessionId).queryParam("order", "created_at")
                 .get("/rest/v1/chat_messages").then().statusCode(200).body("content[0]", equalTo(expected.get(0)));
+        // a row the door writes is sealed as well
+        alpha().header("apikey", Api.ALPHA_KEY).body(Map.of("session_id", sessionId, "role", "user", "content", "door " + marker))
+                .post("/rest/v1/chat_messages").then().statusCode(201);
+        List<String> all = new ArrayList<>(expected);
+        all.add("door " + marker);
 
         // nowhere in PostgreSQL's files (WAL included, after a checkpoint) nor in Redis
         try (Connection c = TestServers.connect("postgres"); ResultSet rs = c.createStatement().executeQuery("SHOW data_directory")) {
@@ -128,7 +134,7 @@ class EncryptionAtRestTest {
         }
         assertThat(redisHolding(marker)).as("Redis keys holding the marker").isEmpty();
         // the marker reached both: read back through the API after the checks
-        alpha().get("/sessions/" + cid + "/messages").then().statusCode(200).body("items.content", equalTo(expected));
+        alpha().get("/sessions/" + cid + "/messages").then().statusCode(200).body("items.content", equalTo(all));
     }
 
     @Test
