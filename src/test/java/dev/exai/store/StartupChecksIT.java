@@ -14,7 +14,8 @@ import org.junit.jupiter.api.Test;
 
 /**
  * Start-up of the packaged service (prod profile): it refuses to start without keys unless auth is turned off
- * explicitly, and it waits for a database that is not reachable yet instead of exiting.
+ * explicitly, or with an encryption key that is not 32 bytes, and it waits for a database that is not reachable yet
+ * instead of exiting.
  */
 class StartupChecksIT {
 
@@ -25,6 +26,17 @@ class StartupChecksIT {
             assertThatThrownBy(() -> app.awaitReady(Duration.ofSeconds(60))).hasMessageContaining("exited");
         }
         assertThat(Files.readString(Path.of("target", "it-logs", "no-keys.log"))).contains("none of EXAI_STORE_API_KEYS, EXAI_STORE_ADMIN_KEY or a JWT key is set");
+    }
+
+    @Test
+    void refusesToStartWithAnEncryptionKeyThatIsNotOne() throws Exception {
+        String database = TestServers.createDatabase("exai_startup");
+        try (AppProcess app = AppProcess.start("bad-encryption-key", database, "alpha:bad-encryption-key",
+                Map.of("EXAI_STORE_ENCRYPTION_KEY", "c2hvcnQ="))) {
+            assertThatThrownBy(() -> app.awaitReady(Duration.ofSeconds(60))).hasMessageContaining("exited");
+        }
+        assertThat(Files.readString(Path.of("target", "it-logs", "bad-encryption-key.log")))
+                .contains("EXAI_STORE_ENCRYPTION_KEY must be 32 bytes in base64 (it is 5; openssl rand -base64 32)");
     }
 
     @Test

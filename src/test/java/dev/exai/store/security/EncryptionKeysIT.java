@@ -6,6 +6,8 @@ import static org.hamcrest.Matchers.equalTo;
 
 import dev.exai.store.testing.AppProcess;
 import dev.exai.store.testing.TestServers;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.sql.Connection;
 import java.sql.ResultSet;
 import java.time.Duration;
@@ -18,7 +20,8 @@ import org.junit.jupiter.api.Test;
  * The configured encryption key on the packaged service, one database, one process after another: text sealed under
  * key 1 is refused clearly (a 500 problem naming the missing key, never sealed bytes) by a process without a key and by
  * one with a wrong key; a process given key 2 with key 1 as the previous key reads it and rewraps the data keys
- * (POST /admin/encryption/rewrap), without rewriting the sealed rows; after that key 2 alone reads everything.
+ * (POST /admin/encryption/rewrap), without rewriting the sealed rows; after that key 2 alone (from a key file) reads
+ * everything.
  */
 class EncryptionKeysIT {
 
@@ -93,7 +96,10 @@ class EncryptionKeysIT {
                     .body("items[0].tenant", equalTo("alpha")).body("items[0].key_id", equalTo("admin"));
         }
         assertThat(storedContents(database, cid)).as("the sealed rows are not rewritten").isEqualTo(sealedBefore);
-        try (AppProcess rotated = start("enc-2", database, Map.of("EXAI_STORE_ENCRYPTION_KEY", KEY_2))) {
+        // key 2 alone, given as a file (a mounted secret)
+        Path keyFile = Files.createTempFile("exai-key", ".txt");
+        Files.writeString(keyFile, KEY_2 + "\n");
+        try (AppProcess rotated = start("enc-2", database, Map.of("EXAI_STORE_ENCRYPTION_KEY_FILE", keyFile.toString()))) {
             rotated.as("alpha-key-enc-0123").get("/sessions/" + cid + "/messages").then().statusCode(200)
                     .body("items.content", equalTo(expected));
             rotated.as("alpha-key-enc-0123").get("/sessions/" + cid).then().statusCode(200).body("title", equalTo("rotation title"));
