@@ -41,6 +41,14 @@ final class SearchQuery {
      * {@code blind} (encryption on, the index holds hashes): a single character is looked up as itself, since a hash
      * has no prefixes; {@link #pieces} indexes every character alone for it.
      */
+    /**
+     * The SQL of a query that needs both parts, where either may be absent (NULL): {@code words} and {@code pieces} are
+     * SQL tsquery expressions over this query's {@link #words} and {@link #pieces}.
+     */
+    static String both(String words, String pieces) {
+        return "coalesce(" + words + " && " + pieces + ", " + words + ", " + pieces + ")";
+    }
+
     static SearchQuery parse(String q, boolean blind) {
         Matcher m = UNSPACED.matcher(q);
         List<String> terms = new ArrayList<>();

@@ -38,7 +38,7 @@ class SearchRows {
         String words = blinded("(CASE WHEN $2 <> '' THEN websearch_to_tsquery('english', $2) END)", blind);
         String pieces = blinded("(CASE WHEN $3 <> '' THEN to_tsquery('simple', $3) END)", blind);
         String headline = blind != null ? "NULL::text" : "CASE WHEN h.words IS NOT NULL THEN " + HEADLINE.formatted("left(h.content, 262144)", "h.words") + " END";
-        String statement = "WITH q AS MATERIALIZED (SELECT coalesce(" + words + " && " + pieces + ", " + words + ", " + pieces + ") AS q,"
+        String statement = "WITH q AS MATERIALIZED (SELECT " + SearchQuery.both(words, pieces) + " AS q,"
                 + " " + words + " AS words),"
                 + " hits AS (SELECT s.continuation_id, m.id, m.seq, m.role, m.content, m.metadata::text AS metadata, m.tool_name,"
                 + " m.model, m.token_count, m.created_at, ts_rank(m.search_doc, q.q) AS rank, q.words"

@@ -239,9 +239,8 @@ class SessionRows {
             SearchQuery words = SearchQuery.parse(q, true);
             Cipher.Blind pads = cipher.blind(tenant);
             args.addAll(List.of(words.words, words.pieces, Buffer.buffer(pads.key())));
-            titleWords = " AND title_doc @@ exai_blind_query(coalesce(CASE WHEN $9 <> '' THEN plainto_tsquery('simple', $9) END"
-                    + " && CASE WHEN $10 <> '' THEN to_tsquery('simple', $10) END, CASE WHEN $9 <> '' THEN plainto_tsquery('simple', $9) END,"
-                    + " CASE WHEN $10 <> '' THEN to_tsquery('simple', $10) END), $11::bytea)";
+            titleWords = " AND title_doc @@ exai_blind_query(" + SearchQuery.both("(CASE WHEN $9 <> '' THEN plainto_tsquery('simple', $9) END)",
+                    "(CASE WHEN $10 <> '' THEN to_tsquery('simple', $10) END)") + ", $11::bytea)";
         }
         String statement = "SELECT " + Rows.SESSION_COLUMNS + " FROM chat_sessions "
                 + "WHERE tenant = $1 AND ($2::text IS NULL OR user_id = $2) AND " + Rows.LIVE
