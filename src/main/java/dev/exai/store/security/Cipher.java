@@ -8,6 +8,7 @@ import io.smallrye.mutiny.Uni;
 import jakarta.enterprise.context.ApplicationScoped;
 import jakarta.enterprise.event.Observes;
 import java.io.IOException;
+import java.io.InputStream;
 import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -163,7 +164,10 @@ public class Cipher {
         } catch (IllegalArgumentException e) {
             throw unusable("a stored value is marked sealed but is not (it was altered)");
         }
-        int id = ByteBuffer.wrap(bytes, 0, 4).getInt();
+        return keyById(ByteBuffer.wrap(bytes, 0, 4).getInt()).open(bytes);
+    }
+
+    private Sealed keyById(int id) {
         Sealed key = byId.get(id);
         if (key == null) {
             String why = unwrappableIds.get(id);
@@ -174,7 +178,41 @@ public class Cipher {
             }
             throw unusable(why);
         }
-        return key.open(bytes);
+        return key;
+    }
+
+    /**
+     * A writer that seals a new blob of the tenant's ({@link SealedBlob}; {@link #ready} called), or null with encryption
+     * off: the blob is then stored as it is.
+     */
+    public SealedBlob.Writer blobWriter(String tenant) {
+        return wrapping.enabled() ? new SealedBlob.Writer(key(tenant)) : null;
+    }
+
+    /** Reads {@code length} bytes of a stored blob from {@code offset}: the blob store's range read. */
+    @FunctionalInterface
+    public interface BlobSource {
+        InputStream read(long offset, long length) throws IOException;
+    }
+
+    /**
+     * The plain bytes {@code offset .. offset + length - 1} of a sealed blob holding {@code plainSize} bytes, read from
+     * {@code source}: only the segments the range needs. Blocking I/O. A blob that does not open is a 500 saying why.
+     */
+    public InputStream openBlob(BlobSource source, long plainSize, long offset, long length) throws IOException {
+        byte[] header;
+        try (InputStream in = source.read(0, SealedBlob.HEADER)) {
+            header = in.readNBytes(SealedBlob.HEADER);
+        }
+        Sealed key = keyById(SealedBlob.keyId(header));
+        long[] span = SealedBlob.Reader.span(plainSize, offset, length);
+        InputStream sealed = source.read(span[0], span[1] - span[0]);
+        try {
+            return new SealedBlob.Reader(key, header, sealed, plainSize, offset, length);
+        } catch (RuntimeException | IOException e) {
+            sealed.close();
+            throw e;
+        }
     }
 
     /** The tenant's blind-index key, or null with encryption off (search and the title filter then read plain text). */

@@ -32,11 +32,17 @@ final class Sealed {
     private final int id;
     private final SecretKeySpec key;
     private final byte[] blindKey;
+    private final byte[] blobNameKey;
 
     Sealed(int id, byte[] key) {
         this.id = id;
         this.key = new SecretKeySpec(key, "AES");
         this.blindKey = hmac(key, "exai-store blind index v1".getBytes(StandardCharsets.UTF_8));
+        this.blobNameKey = hmac(key, "exai-store blob name v1".getBytes(StandardCharsets.UTF_8));
+    }
+
+    int id() {
+        return id;
     }
 
     static byte[] newKey() {
@@ -71,6 +77,33 @@ final class Sealed {
         } catch (GeneralSecurityException e) {
             throw Cipher.unusable("a stored value does not open with data key " + id + " (it was altered)");
         }
+    }
+
+    /** Seals one segment of a blob ({@link SealedBlob}) with its own nonce into {@code out}. */
+    void sealSegment(byte[] nonce, byte[] plain, int offset, int length, ByteBuffer out) {
+        try {
+            javax.crypto.Cipher gcm = GCM.get();
+            gcm.init(javax.crypto.Cipher.ENCRYPT_MODE, key, new GCMParameterSpec(TAG_BITS, nonce));
+            gcm.doFinal(ByteBuffer.wrap(plain, offset, length), out);
+        } catch (GeneralSecurityException e) {
+            throw new IllegalStateException(e);
+        }
+    }
+
+    /** The plain bytes of one sealed segment; one altered, moved or cut short does not open (a 500). */
+    byte[] openSegment(byte[] nonce, byte[] sealed, int length) {
+        try {
+            javax.crypto.Cipher gcm = GCM.get();
+            gcm.init(javax.crypto.Cipher.DECRYPT_MODE, key, new GCMParameterSpec(TAG_BITS, nonce));
+            return gcm.doFinal(sealed, 0, length);
+        } catch (GeneralSecurityException e) {
+            throw Cipher.unusable("a sealed blob's segment does not open with data key " + id + " (it was altered or cut short)");
+        }
+    }
+
+    /** The name a blob of bytes with this sha256 is stored under: a keyed hash, so names say nothing of the content. */
+    String blobName(String sha256) {
+        return java.util.HexFormat.of().formatHex(hmac(blobNameKey, sha256.getBytes(StandardCharsets.UTF_8)));
     }
 
     /** The blind-index key: derived from the data key (HMAC-SHA-256 of a label), so it needs no storage of its own. */
