@@ -50,6 +50,8 @@ class NativeSourcesIT {
             "dev.exai.store.security.Cipher$Blind",
             "dev.exai.store.security.DataKeyRows$Stored",
             "dev.exai.store.file.FileStore$Expired",
+            "dev.exai.store.file.FileStore$PlainFile",
+            "dev.exai.store.file.FileBytes$Sealing",
             "dev.exai.store.file.FileStore$KeyUse",
             "dev.exai.store.file.FileStore$ProviderRow",
             "dev.exai.store.file.NewFile",

@@ -40,6 +40,7 @@ public class FileService {
     private final Database db;
     private final FileStore store;
     private final BlobStore blobs;
+    private final FileBytes bytes;
     private final FileCache cache;
     private final ModelProviders providers;
     private final Map<String, Uni<?>> inFlight = new ConcurrentHashMap<>();
@@ -48,8 +49,9 @@ public class FileService {
     private final EventOutbox events;
     private final AuditTrail audit;
 
-    public FileService(Database db, FileStore store, BlobStore blobs, FileCache cache, ModelProviders providers, Tokens tokens,
-                       EventOutbox events, AuditTrail audit) {
+    public FileService(Database db, FileStore store, BlobStore blobs, FileBytes bytes, FileCache cache, ModelProviders providers,
+                       Tokens tokens, EventOutbox events, AuditTrail audit) {
+        this.bytes = bytes;
         this.audit = audit;
         this.tokens = tokens;
         this.events = events;
@@ -78,9 +80,9 @@ public class FileService {
                             }
                             return store.find(conn, tenant, use.fileId()).map(existing -> new Stored(existing, false));
                         }
-                        return store.lockBlob(conn, file.sha256())
+                        return store.lockBlob(conn, file.blob())
                                 .chain(() -> blocking(() -> {
-                                    blobs.put(file.sha256(), file.upload());
+                                    blobs.put(file.blob(), file.upload());
                                     return null;
                                 }))
                                 .chain(() -> store.insert(conn, tenant, file))
@@ -126,11 +128,11 @@ public class FileService {
                         .onItem().ifNull().failWith(() -> notFound(id))
                         .call(gone -> events.record(conn, tenant, "file.deleted", gone.sessionId(), fileData(id, gone.sessionId())))
                         .call(gone -> audit.record(conn, caller, "file.delete", "file " + id, null))
-                        .map(FileStore.Deleted::sha256)
-                        .chain(sha -> store.lockBlob(conn, sha)
-                                .chain(() -> store.deleteBlobIfUnused(conn, sha))
+                        .map(FileStore.Deleted::blob)
+                        .chain(blob -> store.lockBlob(conn, blob)
+                                .chain(() -> store.deleteBlobIfUnused(conn, blob))
                                 .chain(unused -> unused ? blocking(() -> {
-                                    blobs.delete(sha);
+                                    blobs.delete(blob);
                                     return null;
                                 }) : Uni.createFrom().voidItem())))
                 .call(() -> cache.evict(tenant, id))
@@ -153,11 +155,11 @@ public class FileService {
                         })
                         .call(gone -> {
                             Uni<Void> blobsGone = Uni.createFrom().voidItem();
-                            for (String sha : gone.stream().map(FileStore.Expired::sha256).distinct().sorted().toList()) {
-                                blobsGone = blobsGone.chain(() -> store.lockBlob(conn, sha)
-                                        .chain(() -> store.deleteBlobIfUnused(conn, sha))
+                            for (String blob : gone.stream().map(FileStore.Expired::blob).distinct().sorted().toList()) {
+                                blobsGone = blobsGone.chain(() -> store.lockBlob(conn, blob)
+                                        .chain(() -> store.deleteBlobIfUnused(conn, blob))
                                         .chain(unused -> unused ? blocking(() -> {
-                                            blobs.delete(sha);
+                                            blobs.delete(blob);
                                             return null;
                                         }) : Uni.createFrom().voidItem()));
                             }
@@ -173,9 +175,9 @@ public class FileService {
                 .map(List::size);
     }
 
-    /** A byte range of the blob as a response entity (a path part or a stream). */
+    /** A byte range of the file as a response entity (a path part or a stream). */
     public Uni<Object> read(FileView file, long offset, long length) {
-        return blocking(() -> blobs.read(file.sha256(), offset, length));
+        return blocking(() -> bytes.read(file, offset, length));
     }
 
     /** Uploads the file to the provider unless it is there already; {@code created} tells which. */
@@ -200,12 +202,7 @@ public class FileService {
             if (existing != null) {
                 return Uni.createFrom().item(false);
             }
-            return blocking(() -> blobs.localCopy(file.sha256()))
-                    .chain(copy -> providers.upload(provider, copy, file.filename(), file.contentType())
-                            .eventually(() -> blocking(() -> {
-                                blobs.release(copy);
-                                return null;
-                            })))
+            return toProvider(file, provider)
                     .chain(providerFileId -> store.saveProvider(conn, id, provider.name(), providerFileId))
                     .call(() -> events.record(conn, tenant, "file.provider_uploaded", file.sessionId(),
                             fileData(id, file.sessionId()).put("provider", provider.name())))
@@ -241,7 +238,7 @@ public class FileService {
                                                 .onFailure(ModelProviders.ForgottenFile.class)
                                                 .recoverWithUni(() -> uploadAgain(conn, tenant, id, provider)
                                                         .chain(newId -> providers.extractedText(provider, newId)))
-                                                .call(text -> tokens.countSafely(text).chain(n -> store.saveText(conn, id, provider.name(), text, n)))))));
+                                                .call(text -> tokens.countSafely(text).chain(n -> store.saveText(conn, tenant, id, provider.name(), text, n)))))));
     }
 
     /**
@@ -250,14 +247,19 @@ public class FileService {
      */
     private Uni<String> uploadAgain(SqlConnection conn, String tenant, UUID id, ModelProviders.Provider provider) {
         return get(tenant, id)
-                .chain(file -> blocking(() -> blobs.localCopy(file.sha256()))
-                        .chain(copy -> providers.upload(provider, copy, file.filename(), file.contentType())
-                                .eventually(() -> blocking(() -> {
-                                    blobs.release(copy);
-                                    return null;
-                                }))))
+                .chain(file -> toProvider(file, provider))
                 .call(newId -> store.replaceProvider(conn, id, provider.name(), newId))
                 .call(() -> cache.evict(tenant, id));
+    }
+
+    /** Uploads the file's plain bytes to the provider; answers the provider's file id. */
+    private Uni<String> toProvider(FileView file, ModelProviders.Provider provider) {
+        return blocking(() -> bytes.localCopy(file))
+                .chain(copy -> providers.upload(provider, copy, file.filename(), file.contentType())
+                        .eventually(() -> blocking(() -> {
+                            bytes.release(file, copy);
+                            return null;
+                        })));
     }
 
     /**

@@ -1,11 +1,14 @@
 package dev.exai.store.file;
 
+import com.fasterxml.jackson.annotation.JsonIgnore;
 import io.quarkus.runtime.annotations.RegisterForReflection;
 import java.util.Map;
+import org.eclipse.microprofile.openapi.annotations.media.Schema;
 
 /**
  * A file as the API shows it; {@code providers} maps a provider name to its file id and upload time; {@code expiresAt}
- * is null unless it was uploaded with a TTL.
+ * is null unless it was uploaded with a TTL. {@code blob} names where its bytes are stored (the sha256, or with
+ * encryption at rest a keyed hash of it): never shown.
  */
 @RegisterForReflection // serialized by hand for the cache and the upload route
 public record FileView(
@@ -18,7 +21,13 @@ public record FileView(
         String purpose,
         String createdAt,
         String expiresAt,
-        Map<String, ProviderRef> providers) {
+        Map<String, ProviderRef> providers,
+        @JsonIgnore @Schema(hidden = true) String blob) {
+
+    /** Whether the bytes are stored sealed (encryption at rest): a plain blob is named by its sha256. */
+    boolean sealed() {
+        return !blob.equals(sha256);
+    }
 
     /** Where a provider holds the file. */
     @RegisterForReflection

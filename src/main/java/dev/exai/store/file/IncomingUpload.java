@@ -2,6 +2,8 @@ package dev.exai.store.file;
 
 import dev.exai.store.common.Hashing;
 import dev.exai.store.common.ProblemException;
+import dev.exai.store.security.Cipher;
+import dev.exai.store.security.SealedBlob;
 import io.vertx.core.AsyncResult;
 import io.vertx.core.Future;
 import io.vertx.core.Handler;
@@ -28,7 +30,8 @@ import org.jboss.logging.Logger;
  * directory while its sha256 and size are computed, so memory use does not grow with the file. Both upload routes
  * use it: the native {@code POST /files} and the Supabase door's object uploads, which answer failures each in its
  * own dialect. Past the byte limit the upload fails at once with a 413 and the connection closes after the answer
- * (the rest of the body is not read); a failed upload's file is deleted.
+ * (the rest of the body is not read); a failed upload's file is deleted. With encryption at rest the bytes are sealed
+ * on their way to the file ({@link SealedBlob}), so they reach the disk only sealed.
  */
 public final class IncomingUpload {
 
@@ -37,16 +40,19 @@ public final class IncomingUpload {
     private static final int WRITE_CHUNK_BYTES = 256 * 1024;
 
     /**
-     * A completely received body: its bytes in {@code path} (deleted by whoever stores or drops them), the client's
-     * filename and content type (either may be null), and the first bytes for sniffing the type.
+     * A completely received body: its bytes in {@code path} (deleted by whoever stores or drops them; sealed with
+     * encryption on), the name of the blob they become, the client's filename and content type (either may be null),
+     * and the first bytes for sniffing the type.
      */
-    public record Received(Path path, long size, String sha256, byte[] head, String filename, String claimedType) {
+    public record Received(Path path, long size, String sha256, String blob, byte[] head, String filename, String claimedType) {
     }
 
     private final RoutingContext ctx;
     private final Path path;
     private final long maxBytes;
     private final String tooLargeDetail;
+    /** Seals the bytes before they are written (encryption at rest), or null. */
+    private final SealedBlob.Writer sealer;
     private final Promise<Received> result = Promise.promise();
     private Future<AsyncFile> opening;
     private Future<Void> body = Future.succeededFuture();
@@ -62,25 +68,31 @@ public final class IncomingUpload {
     /** A write to the upload file that failed; the pipe may have ended before its failure arrived. */
     private Throwable failedWrite;
 
-    private IncomingUpload(RoutingContext ctx, Path path, long maxBytes, String tooLargeDetail) {
+    private IncomingUpload(RoutingContext ctx, Path path, SealedBlob.Writer sealer, long maxBytes, String tooLargeDetail) {
         this.ctx = ctx;
+        this.sealer = sealer;
         this.path = path;
         this.maxBytes = maxBytes;
         this.tooLargeDetail = tooLargeDetail;
     }
 
     /**
-     * Starts receiving the paused request's body. A multipart form's file is the part named {@code partName}, or,
+     * Starts receiving the paused request's body for the tenant, once its data key is ready. A multipart form's file is the part named {@code partName}, or,
      * when that is null, the first part that has a filename; other parts are read as form attributes. A raw body's
      * filename is {@code rawFilename}. The future fails with a {@link ProblemException} for the client's faults
      * (413 past {@code maxBytes} with {@code tooLargeDetail}, 400 for a form without the file), else with the I/O
      * failure.
      */
-    public static Future<Received> start(RoutingContext ctx, Vertx vertx, Path uploads, long maxBytes, String tooLargeDetail,
-                                         String partName, String rawFilename) {
-        IncomingUpload upload = new IncomingUpload(ctx, uploads.resolve(UUID.randomUUID() + ".part"), maxBytes, tooLargeDetail);
-        upload.begin(vertx, partName, rawFilename);
-        return upload.result.future();
+    public static Future<Received> start(RoutingContext ctx, Vertx vertx, Path uploads, Cipher cipher, String tenant, long maxBytes,
+                                         String tooLargeDetail, String partName, String rawFilename) {
+        Future<Void> ready = cipher.isReady(tenant) ? Future.succeededFuture()
+                : Future.fromCompletionStage(cipher.ready(tenant).subscribeAsCompletionStage(), ctx.vertx().getOrCreateContext());
+        return ready.compose(keyReady -> {
+            IncomingUpload upload = new IncomingUpload(ctx, uploads.resolve(UUID.randomUUID() + ".part"), cipher.blobWriter(tenant),
+                    maxBytes, tooLargeDetail);
+            upload.begin(vertx, partName, rawFilename);
+            return upload.result.future();
+        });
     }
 
     /** Whether the request carries a multipart form. */
@@ -166,9 +178,7 @@ public final class IncomingUpload {
             if (pending.length() < WRITE_CHUNK_BYTES) {
                 return Future.succeededFuture();
             }
-            Buffer full = pending;
-            pending = Buffer.buffer(WRITE_CHUNK_BYTES + n);
-            return file.write(full).onFailure(e -> failedWrite = e);
+            return file.write(takePending()).onFailure(e -> failedWrite = e);
         }
 
         @Override
@@ -205,6 +215,30 @@ public final class IncomingUpload {
         }
     }
 
+    /**
+     * The gathered bytes to write now: all of them, or with encryption on, sealed, the whole segments that more bytes
+     * follow (the last segment is sealed as the last one at the end).
+     */
+    private Buffer takePending() {
+        Buffer full = pending;
+        if (sealer == null) {
+            pending = Buffer.buffer(WRITE_CHUNK_BYTES * 2);
+            return full;
+        }
+        int whole = (full.length() - 1) / SealedBlob.SEGMENT * SealedBlob.SEGMENT;
+        pending = Buffer.buffer(WRITE_CHUNK_BYTES * 2).appendBuffer(full, whole, full.length() - whole);
+        return Buffer.buffer(sealer.seal(full.getBytes(0, whole), 0, whole, false));
+    }
+
+    /** The rest of the bytes to write at the end: sealed as the last segment with encryption on (an empty file too). */
+    private Buffer lastBytes() {
+        if (sealer == null) {
+            return pending;
+        }
+        byte[] rest = pending.getBytes();
+        return Buffer.buffer(sealer.seal(rest, 0, rest.length, true));
+    }
+
     private void abort(Throwable failure) {
         if (done) {
             return;
@@ -231,7 +265,8 @@ public final class IncomingUpload {
         }
         done = true;
         // the bytes reach the disk (flush forces them) before anything that names them is committed
-        opening.compose(opened -> pending.length() == 0 ? Future.<Void>succeededFuture() : opened.write(pending))
+        Buffer last = lastBytes();
+        opening.compose(opened -> last.length() == 0 ? Future.<Void>succeededFuture() : opened.write(last))
                 .compose(written -> opening.result().flush())
                 .compose(flushed -> opening.result().close()).onComplete(closed -> {
                     // close waits for every write, so a write that failed after the pipe ended is known by now
@@ -244,7 +279,8 @@ public final class IncomingUpload {
                         result.tryFail(ProblemException.badRequest(partName == null ? "the multipart form has no part with a filename"
                                 : "the multipart form has no part named " + partName));
                     } else {
-                        result.tryComplete(new Received(path, size, HexFormat.of().formatHex(sha256.digest()),
+                        String sha = HexFormat.of().formatHex(sha256.digest());
+                        result.tryComplete(new Received(path, size, sha, sealer == null ? sha : sealer.blobName(sha),
                                 Arrays.copyOf(head, (int) Math.min(size, head.length)), filename, claimedType));
                     }
                 });

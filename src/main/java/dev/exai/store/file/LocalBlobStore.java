@@ -1,7 +1,10 @@
 package dev.exai.store.file;
 
 import java.io.IOException;
+import java.io.InputStream;
 import java.io.UncheckedIOException;
+import java.nio.channels.Channels;
+import java.nio.channels.FileChannel;
 import java.nio.file.AtomicMoveNotSupportedException;
 import java.nio.file.FileAlreadyExistsException;
 import java.nio.file.Files;
@@ -10,7 +13,7 @@ import java.nio.file.StandardCopyOption;
 import org.jboss.resteasy.reactive.PathPart;
 
 /**
- * Blobs as files under {@code <dir>/blobs/ab/cd/<sha256>}, placed by an atomic rename of the finished upload,
+ * Blobs as files under {@code <dir>/blobs/ab/cd/<name>}, placed by an atomic rename of the finished upload,
  * so a blob is either absent or complete. The directory is a volume in production; files survive restarts.
  */
 public class LocalBlobStore implements BlobStore {
@@ -22,8 +25,8 @@ public class LocalBlobStore implements BlobStore {
     }
 
     @Override
-    public void put(String sha256, Path upload) {
-        Path target = path(sha256);
+    public void put(String name, Path upload) {
+        Path target = path(name);
         try {
             if (Files.exists(target)) {
                 Files.deleteIfExists(upload);
@@ -38,27 +41,32 @@ public class LocalBlobStore implements BlobStore {
         } catch (FileAlreadyExistsException e) {
             deleteQuietly(upload);
         } catch (IOException e) {
-            throw new UncheckedIOException("cannot store blob " + sha256, e);
+            throw new UncheckedIOException("cannot store blob " + name, e);
         }
     }
 
     @Override
-    public void delete(String sha256) {
+    public void delete(String name) {
         try {
-            Files.deleteIfExists(path(sha256));
+            Files.deleteIfExists(path(name));
         } catch (IOException e) {
-            throw new UncheckedIOException("cannot delete blob " + sha256, e);
+            throw new UncheckedIOException("cannot delete blob " + name, e);
         }
     }
 
     @Override
-    public Object read(String sha256, long offset, long length) {
-        return new PathPart(path(sha256), offset, length);
+    public Object read(String name, long offset, long length) {
+        return new PathPart(path(name), offset, length);
     }
 
     @Override
-    public Path localCopy(String sha256) {
-        return path(sha256);
+    public InputStream stream(String name, long offset, long length) throws IOException {
+        return Channels.newInputStream(FileChannel.open(path(name)).position(offset));
+    }
+
+    @Override
+    public Path localCopy(String name) {
+        return path(name);
     }
 
     @Override
@@ -67,12 +75,12 @@ public class LocalBlobStore implements BlobStore {
     }
 
     @Override
-    public boolean exists(String sha256) {
-        return Files.exists(path(sha256));
+    public boolean exists(String name) {
+        return Files.exists(path(name));
     }
 
-    Path path(String sha256) {
-        return blobs.resolve(sha256.substring(0, 2)).resolve(sha256.substring(2, 4)).resolve(sha256);
+    Path path(String name) {
+        return blobs.resolve(name.substring(0, 2)).resolve(name.substring(2, 4)).resolve(name);
     }
 
     private static void deleteQuietly(Path path) {

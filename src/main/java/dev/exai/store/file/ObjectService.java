@@ -5,6 +5,7 @@ import dev.exai.store.common.ProblemException;
 import dev.exai.store.common.StoreConfig;
 import dev.exai.store.events.EventOutbox;
 import dev.exai.store.security.AuditTrail;
+import dev.exai.store.security.Cipher;
 import dev.exai.store.security.Principal;
 import io.smallrye.mutiny.Uni;
 import io.vertx.core.Future;
@@ -35,14 +36,18 @@ public class ObjectService {
     private final ObjectStore store;
     private final FileStore files;
     private final BlobStore blobs;
+    private final FileBytes bytes;
     private final FileCache cache;
     private final BlobStoreProducer blobStores;
     private final EventOutbox events;
     private final AuditTrail audit;
+    private final Cipher cipher;
     private final long maxBytes;
 
-    public ObjectService(Database db, ObjectStore store, FileStore files, BlobStore blobs, FileCache cache, BlobStoreProducer blobStores,
-                         EventOutbox events, AuditTrail audit, StoreConfig config) {
+    public ObjectService(Database db, ObjectStore store, FileStore files, BlobStore blobs, FileBytes bytes, FileCache cache,
+                         BlobStoreProducer blobStores, Cipher cipher, EventOutbox events, AuditTrail audit, StoreConfig config) {
+        this.bytes = bytes;
+        this.cipher = cipher;
         this.audit = audit;
         this.db = db;
         this.events = events;
@@ -104,8 +109,8 @@ public class ObjectService {
     public Uni<StoredObject> put(Principal caller, String bucketId, String name, boolean upsert, IncomingUpload.Received received) {
         String tenant = caller.tenant();
         String type = ContentTypes.decide(received.claimedType(), received.head(), received.head().length);
-        NewFile file = new NewFile(filenameOf(name), type, received.size(), received.sha256(), null, null, null, received.path(), null,
-                bucketId, name);
+        NewFile file = new NewFile(filenameOf(name), type, received.size(), received.sha256(), null, null, null, received.path(),
+                received.blob(), null, bucketId, name);
         return db.inTransaction(BLOB_BOUND, conn -> store.bucket(conn, tenant, bucketId, true)
                         .onItem().ifNull().failWith(() -> bucketNotFound(bucketId))
                         .invoke(bucket -> admit(bucket, file))
@@ -115,9 +120,9 @@ public class ObjectService {
                                         throw duplicate("object " + name);
                                     }
                                 }).replaceWith(List.<StoredObject>of()))
-                        .chain(replaced -> lockBlobs(conn, file.sha256(), replaced)
+                        .chain(replaced -> lockBlobs(conn, file.blob(), replaced)
                                 .chain(() -> FileService.blocking(() -> {
-                                    blobs.put(file.sha256(), file.upload());
+                                    blobs.put(file.blob(), file.upload());
                                     return null;
                                 }))
                                 .chain(() -> files.insert(conn, tenant, file))
@@ -134,8 +139,8 @@ public class ObjectService {
      * Starts receiving the paused request's body (raw, or the first file part of a multipart form) into the uploads
      * directory, within the service's byte limit; the bucket's own limit is checked when the object is stored.
      */
-    public Future<IncomingUpload.Received> receive(RoutingContext ctx, Vertx vertx, String rawFilename) {
-        return IncomingUpload.start(ctx, vertx, blobStores.uploads(), maxBytes,
+    public Future<IncomingUpload.Received> receive(RoutingContext ctx, Vertx vertx, Principal caller, String rawFilename) {
+        return IncomingUpload.start(ctx, vertx, blobStores.uploads(), cipher, caller.tenant(), maxBytes,
                 "the object is larger than " + maxBytes + " bytes (EXAI_STORE_FILES_MAX_BYTES)", null, rawFilename);
     }
 
@@ -182,7 +187,7 @@ public class ObjectService {
         String tenant = caller.tenant();
         return db.inTransaction(conn -> store.find(conn, tenant, bucket, from)
                         .onItem().ifNull().failWith(() -> objectNotFound(from))
-                        .chain(source -> files.lockBlob(conn, source.sha256())
+                        .chain(source -> files.lockBlob(conn, source.blob())
                                 .chain(() -> store.copy(conn, tenant, bucket, source, to, filenameOf(to)))
                                 .call(copy -> events.record(conn, tenant, "file.created", null, FileService.fileData(copy)))))
                 .onFailure(ObjectService::isUniqueViolation).transform(e -> duplicate("object " + to))
@@ -199,9 +204,9 @@ public class ObjectService {
                         descending, limit, offset));
     }
 
-    /** A byte range of the object's blob as a response entity. */
+    /** A byte range of the object's bytes as a response entity. */
     public Uni<Object> read(FileView file, long offset, long length) {
-        return FileService.blocking(() -> blobs.read(file.sha256(), offset, length));
+        return FileService.blocking(() -> bytes.read(file, offset, length));
     }
 
     private void admit(Bucket bucket, NewFile file) {
@@ -216,12 +221,12 @@ public class ObjectService {
     }
 
     /** Locks the blobs of the new bytes and of the replaced objects, in one order, so two writers never deadlock. */
-    private Uni<Void> lockBlobs(SqlConnection conn, String sha256, List<StoredObject> replaced) {
-        TreeSet<String> shas = new TreeSet<>(List.of(sha256));
-        replaced.forEach(o -> shas.add(o.file().sha256()));
+    private Uni<Void> lockBlobs(SqlConnection conn, String blob, List<StoredObject> replaced) {
+        TreeSet<String> names = new TreeSet<>(List.of(blob));
+        replaced.forEach(o -> names.add(o.file().blob()));
         Uni<Void> locked = Uni.createFrom().voidItem();
-        for (String sha : shas) {
-            locked = locked.chain(() -> files.lockBlob(conn, sha));
+        for (String name : names) {
+            locked = locked.chain(() -> files.lockBlob(conn, name));
         }
         return locked;
     }
@@ -238,11 +243,11 @@ public class ObjectService {
     /** Deletes the blobs of deleted files that no file names any more (taking each blob's lock first). */
     private Uni<Void> freeBlobs(SqlConnection conn, List<StoredObject> gone) {
         Uni<Void> freed = Uni.createFrom().voidItem();
-        for (String sha : new TreeSet<>(gone.stream().map(o -> o.file().sha256()).toList())) {
-            freed = freed.chain(() -> files.lockBlob(conn, sha)
-                    .chain(() -> files.deleteBlobIfUnused(conn, sha))
+        for (String blob : new TreeSet<>(gone.stream().map(o -> o.file().blob()).toList())) {
+            freed = freed.chain(() -> files.lockBlob(conn, blob)
+                    .chain(() -> files.deleteBlobIfUnused(conn, blob))
                     .chain(unused -> unused ? FileService.blocking(() -> {
-                        blobs.delete(sha);
+                        blobs.delete(blob);
                         return null;
                     }).replaceWithVoid() : Uni.createFrom().voidItem()));
         }

@@ -103,9 +103,10 @@ class ObjectStore {
 
     /** A second file with the same bytes under another name; the caller holds the blob's lock. */
     Uni<FileView> copy(SqlClient sql, String tenant, String bucket, FileView source, String to, String filename) {
-        return sql.preparedQuery("WITH f AS (INSERT INTO files (tenant, filename, content_type, size, sha256, bucket, object_name)"
-                        + " VALUES ($1, $5, $3, $4, $6, $2, $7) RETURNING *) SELECT " + FileStore.COLUMNS + " FROM f")
-                .execute(Tuple.from(Arrays.asList(tenant, bucket, source.contentType(), source.size(), filename, source.sha256(), to)))
+        return sql.preparedQuery("WITH f AS (INSERT INTO files (tenant, filename, content_type, size, sha256, bucket, object_name, blob)"
+                        + " VALUES ($1, $5, $3, $4, $6, $2, $7, $8) RETURNING *) SELECT " + FileStore.COLUMNS + " FROM f")
+                .execute(Tuple.from(Arrays.asList(tenant, bucket, source.contentType(), source.size(), filename, source.sha256(), to,
+                        source.blob())))
                 .map(rows -> files.view(rows.iterator().next()));
     }
 

@@ -1,6 +1,7 @@
 package dev.exai.store.file;
 
 import java.io.IOException;
+import java.io.InputStream;
 import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -11,7 +12,7 @@ import software.amazon.awssdk.services.s3.model.NoSuchKeyException;
 import software.amazon.awssdk.services.s3.model.S3Exception;
 
 /**
- * Blobs as objects {@code <prefix><sha256>} in an S3-compatible bucket (AWS S3, MinIO, Supabase Storage), for
+ * Blobs as objects {@code <prefix><name>} in an S3-compatible bucket (AWS S3, MinIO, Supabase Storage), for
  * deployments with several replicas. Uploads stream from the finished upload file; reads stream ranges.
  */
 public class S3BlobStore implements BlobStore {
@@ -29,38 +30,43 @@ public class S3BlobStore implements BlobStore {
     }
 
     @Override
-    public void put(String sha256, Path upload) {
+    public void put(String name, Path upload) {
         try {
-            if (!exists(sha256)) {
+            if (!exists(name)) {
                 long size = Files.size(upload);
-                s3.putObject(b -> b.bucket(bucket).key(key(sha256)).contentLength(size), RequestBody.fromFile(upload));
+                s3.putObject(b -> b.bucket(bucket).key(key(name)).contentLength(size), RequestBody.fromFile(upload));
             }
             Files.deleteIfExists(upload);
         } catch (IOException e) {
-            throw new UncheckedIOException("cannot store blob " + sha256, e);
+            throw new UncheckedIOException("cannot store blob " + name, e);
         }
     }
 
     @Override
-    public void delete(String sha256) {
-        s3.deleteObject(b -> b.bucket(bucket).key(key(sha256)));
+    public void delete(String name) {
+        s3.deleteObject(b -> b.bucket(bucket).key(key(name)));
     }
 
     @Override
-    public Object read(String sha256, long offset, long length) {
-        return s3.getObject(b -> b.bucket(bucket).key(key(sha256)).range("bytes=" + offset + "-" + (offset + length - 1)));
+    public Object read(String name, long offset, long length) {
+        return stream(name, offset, length);
     }
 
     @Override
-    public Path localCopy(String sha256) {
+    public InputStream stream(String name, long offset, long length) {
+        return s3.getObject(b -> b.bucket(bucket).key(key(name)).range("bytes=" + offset + "-" + (offset + length - 1)));
+    }
+
+    @Override
+    public Path localCopy(String name) {
         try {
             Files.createDirectories(scratch);
             Path copy = Files.createTempFile(scratch, "provider-", ".blob");
             Files.delete(copy);
-            s3.getObject(b -> b.bucket(bucket).key(key(sha256)), ResponseTransformer.toFile(copy));
+            s3.getObject(b -> b.bucket(bucket).key(key(name)), ResponseTransformer.toFile(copy));
             return copy;
         } catch (IOException e) {
-            throw new UncheckedIOException("cannot copy blob " + sha256, e);
+            throw new UncheckedIOException("cannot copy blob " + name, e);
         }
     }
 
@@ -74,9 +80,9 @@ public class S3BlobStore implements BlobStore {
     }
 
     @Override
-    public boolean exists(String sha256) {
+    public boolean exists(String name) {
         try {
-            s3.headObject(b -> b.bucket(bucket).key(key(sha256)));
+            s3.headObject(b -> b.bucket(bucket).key(key(name)));
             return true;
         } catch (NoSuchKeyException e) {
             return false;
@@ -88,7 +94,7 @@ public class S3BlobStore implements BlobStore {
         }
     }
 
-    private String key(String sha256) {
-        return prefix + sha256;
+    private String key(String name) {
+        return prefix + name;
     }
 }

@@ -10,6 +10,7 @@ import dev.exai.store.common.ProblemException;
 import dev.exai.store.common.StoreConfig;
 import dev.exai.store.common.TextInput;
 import dev.exai.store.security.Admission;
+import dev.exai.store.security.Cipher;
 import dev.exai.store.security.Principal;
 import io.vertx.core.AsyncResult;
 import io.vertx.core.Future;
@@ -53,11 +54,14 @@ public class UploadRoute {
     private final Admission admission;
     private final FileService files;
     private final BlobStoreProducer blobStores;
+    private final Cipher cipher;
     private final ObjectMapper json;
     private final long maxBytes;
     private final long maxTtlSeconds;
 
-    public UploadRoute(Admission admission, FileService files, BlobStoreProducer blobStores, ObjectMapper json, StoreConfig config) {
+    public UploadRoute(Admission admission, FileService files, BlobStoreProducer blobStores, Cipher cipher, ObjectMapper json,
+                       StoreConfig config) {
+        this.cipher = cipher;
         this.admission = admission;
         this.files = files;
         this.blobStores = blobStores;
@@ -87,7 +91,7 @@ public class UploadRoute {
             fail(ctx, ProblemException.badRequest("send multipart/form-data with a part named file, or the raw bytes with ?filename="));
             return;
         }
-        IncomingUpload.start(ctx, vertx, blobStores.uploads(), maxBytes,
+        IncomingUpload.start(ctx, vertx, blobStores.uploads(), cipher, caller.tenant(), maxBytes,
                         "the file is larger than " + maxBytes + " bytes (EXAI_STORE_FILES_MAX_BYTES)", "file", request.getParam("filename"))
                 .onFailure(failure -> fail(ctx, failure))
                 .onSuccess(received -> {
@@ -125,7 +129,7 @@ public class UploadRoute {
         }
         String type = ContentTypes.decide(received.claimedType(), received.head(), received.head().length);
         return new NewFile(cleanFilename(received.filename()), type, received.size(), received.sha256(), sessionId, purpose, ttl,
-                received.path(), idempotencyKey, null, null);
+                received.path(), received.blob(), idempotencyKey, null, null);
     }
 
     /** A file's optional lifetime: whole seconds from 1 to the longest session TTL. */

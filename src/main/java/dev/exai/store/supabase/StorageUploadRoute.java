@@ -72,7 +72,7 @@ public class StorageUploadRoute {
             fail(ctx, refused);
             return;
         }
-        admitted.subscribe().with(upload -> objects.receive(ctx, vertx, lastSegment(upload.name()))
+        admitted.subscribe().with(upload -> objects.receive(ctx, vertx, upload.caller(), lastSegment(upload.name()))
                         .onFailure(failure -> fail(ctx, failure))
                         .onSuccess(received -> door.put(upload.caller(), upload.bucket(), upload.name(), upload.upsert(), received)
                                 .subscribe().with(written -> answer(ctx, written), failure -> fail(ctx, failure))),

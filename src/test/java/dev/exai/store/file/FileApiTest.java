@@ -82,7 +82,7 @@ class FileApiTest {
         assertThat(chunked.body()).contains("\"status\":413");
         Thread.sleep(300);
         assertThat(countRows("SELECT count(*) FROM files WHERE sha256 = '" + sha + "'")).isZero();
-        assertThat(countRows("SELECT count(*) FROM blobs WHERE sha256 = '" + sha + "'")).isZero();
+        assertThat(countRows("SELECT count(*) FROM blobs WHERE name = '" + sha + "'")).isZero();
         assertThat(blobs.exists(sha)).isFalse();
         try (Stream<Path> uploads = Files.list(FILES.resolve("uploads"))) {
             assertThat(uploads.toList()).isEmpty();
@@ -96,13 +96,13 @@ class FileApiTest {
         String a = upload(bytes, "a.bin");
         String b = upload(bytes, "b.bin");
         assertThat(blobs.exists(sha)).isTrue();
-        assertThat(countRows("SELECT count(*) FROM blobs WHERE sha256 = '" + sha + "'")).isEqualTo(1);
+        assertThat(countRows("SELECT count(*) FROM blobs WHERE name = '" + sha + "'")).isEqualTo(1);
         alpha().delete("/files/" + a).then().statusCode(204);
         alpha().get("/files/" + a).then().statusCode(404);
         assertThat(sha256(alpha().get("/files/" + b + "/content").then().statusCode(200).extract().asByteArray())).isEqualTo(sha);
         alpha().delete("/files/" + b).then().statusCode(204);
         assertThat(blobs.exists(sha)).isFalse();
-        assertThat(countRows("SELECT count(*) FROM blobs WHERE sha256 = '" + sha + "'")).isZero();
+        assertThat(countRows("SELECT count(*) FROM blobs WHERE name = '" + sha + "'")).isZero();
     }
 
     @Test

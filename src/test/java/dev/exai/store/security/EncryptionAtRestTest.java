@@ -173,7 +173,7 @@ class EncryptionAtRestTest {
     }
 
     /** Files under {@code root} modified since {@code since} (epoch ms) whose bytes hold the text (UTF-8). */
-    private static List<Path> filesHolding(Path root, String text, long since) throws IOException {
+    static List<Path> filesHolding(Path root, String text, long since) throws IOException {
         byte[] needle = text.getBytes(StandardCharsets.UTF_8);
         List<Path> found = new ArrayList<>();
         try (Stream<Path> files = Files.find(root, 20, (p, a) -> a.isRegularFile() && a.lastModifiedTime().toMillis() >= since)) {
@@ -192,7 +192,7 @@ class EncryptionAtRestTest {
         return found;
     }
 
-    private static int indexOf(byte[] haystack, byte[] needle) {
+    static int indexOf(byte[] haystack, byte[] needle) {
         outer:
         for (int i = 0; i + needle.length <= haystack.length; i++) {
             for (int j = 0; j < needle.length; j++) {

@@ -17,7 +17,8 @@ import java.util.Map;
 import org.junit.jupiter.api.Test;
 
 /**
- * The configured encryption key on the packaged service, one database, one process after another: text sealed under
+ * The configured encryption key on the packaged service, one database, one process after another: text and file bytes
+ * stored plain are sealed in the background once a key is set; text sealed under
  * key 1 is refused clearly (a 500 problem naming the missing key, never sealed bytes) by a process without a key and by
  * one with a wrong key; a process given key 2 with key 1 as the previous key reads it and rewraps the data keys
  * (POST /admin/encryption/rewrap), without rewriting the sealed rows; after that key 2 alone (from a key file) reads
@@ -30,6 +31,7 @@ class EncryptionKeysIT {
     private static final String KEY_2 = "AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8=";
     private static final String WRONG = "/////////////////////////////////////////w8=";
     private static final String TENANT_KEY = "alpha:alpha-key-enc-0123";
+    private static final Path FILES = Path.of("target", "it-files-encryption-" + System.nanoTime());
 
     @Test
     void sealedTextNeedsItsKeyAndARotationRewrapsOnlyTheDataKeys() throws Exception {
@@ -37,6 +39,9 @@ class EncryptionKeysIT {
         String cid = "rotation-" + System.nanoTime();
         List<String> expected = List.of("the plan is ready", "the answer to it");
         String older = "older-" + System.nanoTime();
+        byte[] fileBytes = ("tulip bulbs, planted in rows " + System.nanoTime() + "\n").repeat(5_000).getBytes(java.nio.charset.StandardCharsets.UTF_8);
+        String sha = java.util.HexFormat.of().formatHex(java.security.MessageDigest.getInstance("SHA-256").digest(fileBytes));
+        String fileId;
         try (AppProcess plain = start("enc-off", database, Map.of())) {
             plain.as("alpha-key-enc-0123").body(Map.of("continuation_id", older, "title", "written before")).post("/sessions")
                     .then().statusCode(201);
@@ -44,8 +49,12 @@ class EncryptionKeysIT {
                     Map.of("role", "assistant", "status", "streaming"))).post("/sessions/" + older + "/messages").then().statusCode(201);
             plain.as("alpha-key-enc-0123").body(Map.of("index", 0, "content", "tulips grow"))
                     .post("/sessions/" + older + "/messages/2/chunks").then().statusCode(200);
+            fileId = plain.as("alpha-key-enc-0123").contentType("application/octet-stream").queryParam("filename", "tulips.txt")
+                    .body(fileBytes).post("/files").then().statusCode(201).extract().path("id");
         }
         assertThat(plainRows(database)).isPositive();
+        Path plainBlob = FILES.resolve("blobs").resolve(sha.substring(0, 2)).resolve(sha.substring(2, 4)).resolve(sha);
+        assertThat(Files.readAllBytes(plainBlob)).isEqualTo(fileBytes);
         try (AppProcess first = start("enc-1", database, Map.of("EXAI_STORE_ENCRYPTION_KEY", KEY_1, "EXAI_STORE_ENCRYPTION_SEAL_EVERY", "1s"))) {
             // the rows written before are sealed in the background, and read and found as before
             long deadline = System.nanoTime() + Duration.ofSeconds(30).toNanos();
@@ -53,6 +62,10 @@ class EncryptionKeysIT {
                 Thread.sleep(200);
             }
             assertThat(plainRows(database)).as("plain rows left after 30 s").isZero();
+            // and the bytes of the file stored before, into a blob of the tenant's; the plain blob is gone
+            assertThat(Files.exists(plainBlob)).as("the plain blob").isFalse();
+            assertThat(first.as("alpha-key-enc-0123").get("/files/" + fileId + "/content").then().statusCode(200).extract().asByteArray())
+                    .isEqualTo(fileBytes);
             first.as("alpha-key-enc-0123").get("/sessions/" + older + "/messages").then().statusCode(200)
                     .body("items.content", equalTo(List.of("an older question about tulips", "tulips grow")));
             first.as("alpha-key-enc-0123").get("/messages/search?q=tulip&continuation_id=" + older).then().statusCode(200)
@@ -110,13 +123,15 @@ class EncryptionKeysIT {
     private static AppProcess start(String name, String database, Map<String, String> encryption) {
         Map<String, String> env = new HashMap<>(encryption);
         env.put("EXAI_STORE_ADMIN_KEY", ADMIN);
+        env.put("EXAI_STORE_FILES_DIR", FILES.toString());
         return AppProcess.start(name, database, TENANT_KEY, env).awaitReady(Duration.ofSeconds(60));
     }
 
-    /** Message texts, pieces and titles stored plain. */
+    /** Message texts, pieces and titles stored plain, and files whose blob is plain. */
     private static long plainRows(String database) throws Exception {
         try (Connection c = TestServers.connect(database); ResultSet rs = c.createStatement().executeQuery(
                 "SELECT (SELECT count(*) FROM chat_messages WHERE content NOT LIKE E'\\001E1:%' AND status <> 'streaming')"
+                        + " + (SELECT count(*) FROM files WHERE blob = sha256)"
                         + " + (SELECT count(*) FROM message_chunks WHERE content NOT LIKE E'\\001E1:%')"
                         + " + (SELECT count(*) FROM chat_sessions WHERE title NOT LIKE E'\\001E1:%')")) {
             rs.next();

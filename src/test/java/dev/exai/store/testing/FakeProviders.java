@@ -37,6 +37,8 @@ public final class FakeProviders {
     public final AtomicInteger completions = new AtomicInteger();
     /** The body of the last chat completion request. */
     public volatile com.fasterxml.jackson.databind.JsonNode lastChat;
+    /** The whole multipart body of the last upload, for tests that check which bytes reached the provider. */
+    public volatile byte[] lastUpload;
     private final AtomicInteger failuresLeft = new AtomicInteger();
     private volatile int failureStatus = 500;
     private volatile boolean hang;
@@ -198,6 +200,7 @@ public final class FakeProviders {
         int n = uploads.incrementAndGet();
         String id = "file-" + n + "-" + System.nanoTime();
         names.put(id, filename.group(1));
+        lastUpload = body;
         send(exchange, 200, "{\"id\":\"" + id + "\",\"object\":\"file\",\"bytes\":" + body.length + ",\"created_at\":"
                 + (System.currentTimeMillis() / 1000) + ",\"filename\":\"" + filename.group(1) + "\",\"purpose\":\"file-extract\"}");
     }

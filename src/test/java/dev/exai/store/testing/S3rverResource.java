@@ -15,6 +15,8 @@ import java.util.Map;
 public class S3rverResource implements QuarkusTestResourceLifecycleManager {
 
     public static final String BUCKET = "exai-test";
+    /** The directory where the running s3rver keeps its objects (as {@code <bucket>/<key>._S3rver_object} files). */
+    private static volatile Path data;
     private Process process;
 
     /** The s3rver executable, or null when it is not installed on this machine. */
@@ -22,6 +24,10 @@ public class S3rverResource implements QuarkusTestResourceLifecycleManager {
         String given = System.getenv("EXAI_TEST_S3RVER");
         Path path = Path.of(given != null && !given.isBlank() ? given : "/tmp/exai-s3rver/node_modules/.bin/s3rver");
         return Files.isExecutable(path) ? path : null;
+    }
+
+    public static Path data() {
+        return data;
     }
 
     public static boolean available() {
@@ -32,7 +38,7 @@ public class S3rverResource implements QuarkusTestResourceLifecycleManager {
     public Map<String, String> start() {
         int port = TestServers.freePort();
         try {
-            Path data = Files.createTempDirectory("s3rver");
+            data = Files.createTempDirectory("s3rver");
             Path log = Path.of("target", "it-logs");
             Files.createDirectories(log);
             process = new ProcessBuilder(List.of(executable().toString(), "-d", data.toString(), "-a", "127.0.0.1",
