@@ -84,6 +84,14 @@ class EncryptedFilesTest {
         FakeProviders.get().reset();
         alpha().post("/files/" + id + "/providers/kimi").then().statusCode(201);
         assertThat(EncryptionAtRestTest.indexOf(FakeProviders.get().lastUpload, bytes)).isNotNegative();
+        // and the text it extracted is kept sealed, served plain
+        alpha().get("/files/" + id + "/providers/kimi/content").then().statusCode(200)
+                .body("content", equalTo("text extracted from notes.txt"));
+        try (Connection c = TestServers.connect(StoreTestResource.database()); ResultSet rs = c.createStatement().executeQuery(
+                "SELECT extracted_text FROM file_providers WHERE file_id = '" + id + "'")) {
+            assertThat(rs.next()).isTrue();
+            assertThat(rs.getString(1)).startsWith("\u0001E1:").doesNotContain("notes.txt");
+        }
 
         // nowhere in the files directory (uploads on their way, local blobs) nor in the blob store
         assertThat(EncryptionAtRestTest.filesHolding(FILES, marker, started - 5_000)).as("files holding the marker").isEmpty();
