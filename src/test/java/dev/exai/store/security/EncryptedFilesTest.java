@@ -6,6 +6,8 @@ import static io.restassured.RestAssured.given;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.hamcrest.Matchers.containsString;
 import static org.hamcrest.Matchers.equalTo;
+import static org.hamcrest.Matchers.hasKey;
+import static org.hamcrest.Matchers.not;
 
 import dev.exai.store.testing.Api;
 import dev.exai.store.testing.FakeProviders;
@@ -47,7 +49,8 @@ class EncryptedFilesTest {
         byte[] bytes = withMarkers(200_000, marker);
         String sha = sha256(bytes);
         String id = upload(alpha(), bytes, "notes.txt");
-        alpha().get("/files/" + id).then().statusCode(200).body("sha256", equalTo(sha)).body("size", equalTo(bytes.length));
+        alpha().get("/files/" + id).then().statusCode(200).body("sha256", equalTo(sha)).body("size", equalTo(bytes.length))
+                .body("$", not(hasKey("blob"))); // where the bytes are stored is never shown
         assertThat(alpha().get("/files/" + id + "/content").then().statusCode(200).extract().asByteArray()).isEqualTo(bytes);
         // ranges: inside the first segment, across the first boundary (65536), the suffix, the last byte
         for (long[] range : new long[][] {{0, 9}, {65_530, 65_545}, {65_536, 131_072}, {199_990, 199_999}, {199_999, 199_999}}) {
