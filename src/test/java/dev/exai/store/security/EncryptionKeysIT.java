@@ -85,12 +85,16 @@ class EncryptionKeysIT {
             keyless.as("alpha-key-enc-0123").get("/sessions/" + cid + "/messages").then().statusCode(500)
                     .contentType("application/problem+json").body("detail", containsString("EXAI_STORE_ENCRYPTION_KEY"))
                     .body("detail", containsString("not set"));
+            keyless.as("alpha-key-enc-0123").get("/files/" + fileId + "/content").then().statusCode(500)
+                    .contentType("application/problem+json").body("detail", containsString("not set"));
         }
         try (AppProcess wrong = start("enc-wrong", database, Map.of("EXAI_STORE_ENCRYPTION_KEY", WRONG))) {
             wrong.as("alpha-key-enc-0123").get("/sessions/" + cid).then().statusCode(500)
                     .contentType("application/problem+json").body("detail", containsString("wrapped by key"));
             wrong.as("alpha-key-enc-0123").get("/sessions/" + cid + "/messages").then().statusCode(500)
                     .contentType("application/problem+json");
+            wrong.as("alpha-key-enc-0123").get("/files/" + fileId + "/content").then().statusCode(500)
+                    .contentType("application/problem+json").body("detail", containsString("wrapped by key"));
         }
         try (AppProcess rotating = start("enc-rotate", database,
                 Map.of("EXAI_STORE_ENCRYPTION_KEY", KEY_2, "EXAI_STORE_ENCRYPTION_PREVIOUS_KEYS", KEY_1))) {
@@ -117,6 +121,8 @@ class EncryptionKeysIT {
                     .body("items.content", equalTo(expected));
             rotated.as("alpha-key-enc-0123").get("/sessions/" + cid).then().statusCode(200).body("title", equalTo("rotation title"));
             rotated.as("alpha-key-enc-0123").get("/messages/search?q=plan").then().statusCode(200).body("items.seq", equalTo(List.of(1)));
+            assertThat(rotated.as("alpha-key-enc-0123").get("/files/" + fileId + "/content").then().statusCode(200).extract()
+                    .asByteArray()).as("the sealed file after the rotation").isEqualTo(fileBytes);
         }
     }
 
