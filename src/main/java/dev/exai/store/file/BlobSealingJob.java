@@ -12,9 +12,10 @@ import org.jboss.logging.Logger;
 
 /**
  * With encryption on, seals what the files room stored before it was turned on: providers' extracted texts (a batch
- * each pass), and the blobs of files (a plain blob is named by its sha256), a file at a time: its bytes are sealed under its tenant's data key into the tenant's blob, then, in one transaction under
- * both blobs' locks, the file is pointed at it and the plain blob deleted once no file names it. Reads open plain and
- * sealed blobs alike meanwhile; a file that fails (its key unusable, its blob unreadable) is logged and retried next pass.
+ * each pass), and the blobs of files (a plain blob is named by its sha256), a file at a time: its bytes are sealed
+ * under its tenant's data key into the tenant's blob, then, in one transaction under both blobs' locks, the file is
+ * pointed at it and the plain blob deleted once no file names it. Reads open plain and sealed blobs alike meanwhile; a
+ * file that fails (its key unusable, its blob unreadable) is logged and retried next pass.
  */
 @ApplicationScoped
 public class BlobSealingJob {
@@ -83,8 +84,8 @@ public class BlobSealingJob {
                                     return null;
                                 }))
                                 .chain(() -> store.repoint(conn, file, sealing.name()))
-                                .call(() -> deleteIfUnused(conn, file.sha256()))
-                                .call(() -> deleteIfUnused(conn, sealing.name())))
+                                .call(() -> bytes.freeIfUnused(conn, file.sha256()))
+                                .call(() -> bytes.freeIfUnused(conn, sealing.name())))
                         .eventually(() -> {
                             if (sealing.upload() != null) {
                                 IncomingUpload.deleteQuietly(sealing.upload());
@@ -98,12 +99,5 @@ public class BlobSealingJob {
             locked = locked.chain(() -> store.lockBlob(conn, name));
         }
         return locked;
-    }
-
-    private Uni<Void> deleteIfUnused(SqlConnection conn, String blob) {
-        return store.deleteBlobIfUnused(conn, blob).chain(unused -> unused ? FileService.blocking(() -> {
-            blobs.delete(blob);
-            return null;
-        }) : Uni.createFrom().voidItem()).replaceWithVoid();
     }
 }

@@ -2,6 +2,8 @@ package dev.exai.store.file;
 
 import dev.exai.store.security.Cipher;
 import dev.exai.store.security.SealedBlob;
+import io.smallrye.mutiny.Uni;
+import io.vertx.mutiny.sqlclient.SqlConnection;
 import jakarta.enterprise.context.ApplicationScoped;
 import java.io.IOException;
 import java.io.InputStream;
@@ -12,18 +14,21 @@ import java.nio.file.StandardCopyOption;
 
 /**
  * A file's plain bytes from its blob, whether the blob holds them as they are or sealed (encryption at rest: opened
- * through {@link Cipher}, segment by segment, so a range reads only the segments it needs). Blocking I/O, for worker
- * threads; both the files API and the Supabase door's objects read through it.
+ * through {@link Cipher}, segment by segment, so a range reads only the segments it needs), and the freeing of blobs
+ * no file names any more. Reads are blocking I/O, for worker threads; the files API, the Supabase door's objects and
+ * the sealing job go through it.
  */
 @ApplicationScoped
 public class FileBytes {
 
     private final BlobStore blobs;
+    private final FileStore store;
     private final Cipher cipher;
     private final BlobStoreProducer blobStores;
 
-    public FileBytes(BlobStore blobs, Cipher cipher, BlobStoreProducer blobStores) {
+    public FileBytes(BlobStore blobs, FileStore store, Cipher cipher, BlobStoreProducer blobStores) {
         this.blobs = blobs;
+        this.store = store;
         this.cipher = cipher;
         this.blobStores = blobStores;
     }
@@ -88,6 +93,19 @@ public class FileBytes {
 
     /** A sealed blob's name, and the file holding its bytes until it is stored (null when it is stored already). */
     record Sealing(String name, Path upload) {
+    }
+
+    /**
+     * Deletes a blob that no file names any more, its row in {@code conn}'s transaction and then its bytes, under the
+     * blob's lock (so no upload of the same bytes interleaves); a blob still named is left alone.
+     */
+    Uni<Void> freeIfUnused(SqlConnection conn, String blob) {
+        return store.lockBlob(conn, blob)
+                .chain(() -> store.deleteBlobIfUnused(conn, blob))
+                .chain(unused -> unused ? FileService.blocking(() -> {
+                    blobs.delete(blob);
+                    return null;
+                }).replaceWithVoid() : Uni.createFrom().voidItem());
     }
 
     void release(FileView file, Path localCopy) throws IOException {

@@ -129,12 +129,7 @@ public class FileService {
                         .call(gone -> events.record(conn, tenant, "file.deleted", gone.sessionId(), fileData(id, gone.sessionId())))
                         .call(gone -> audit.record(conn, caller, "file.delete", "file " + id, null))
                         .map(FileStore.Deleted::blob)
-                        .chain(blob -> store.lockBlob(conn, blob)
-                                .chain(() -> store.deleteBlobIfUnused(conn, blob))
-                                .chain(unused -> unused ? blocking(() -> {
-                                    blobs.delete(blob);
-                                    return null;
-                                }) : Uni.createFrom().voidItem())))
+                        .chain(blob -> bytes.freeIfUnused(conn, blob)))
                 .call(() -> cache.evict(tenant, id))
                 .replaceWithVoid();
     }
@@ -156,12 +151,7 @@ public class FileService {
                         .call(gone -> {
                             Uni<Void> blobsGone = Uni.createFrom().voidItem();
                             for (String blob : gone.stream().map(FileStore.Expired::blob).distinct().sorted().toList()) {
-                                blobsGone = blobsGone.chain(() -> store.lockBlob(conn, blob)
-                                        .chain(() -> store.deleteBlobIfUnused(conn, blob))
-                                        .chain(unused -> unused ? blocking(() -> {
-                                            blobs.delete(blob);
-                                            return null;
-                                        }) : Uni.createFrom().voidItem()));
+                                blobsGone = blobsGone.chain(() -> bytes.freeIfUnused(conn, blob));
                             }
                             return blobsGone;
                         }))

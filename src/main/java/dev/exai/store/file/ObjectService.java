@@ -244,12 +244,7 @@ public class ObjectService {
     private Uni<Void> freeBlobs(SqlConnection conn, List<StoredObject> gone) {
         Uni<Void> freed = Uni.createFrom().voidItem();
         for (String blob : new TreeSet<>(gone.stream().map(o -> o.file().blob()).toList())) {
-            freed = freed.chain(() -> files.lockBlob(conn, blob)
-                    .chain(() -> files.deleteBlobIfUnused(conn, blob))
-                    .chain(unused -> unused ? FileService.blocking(() -> {
-                        blobs.delete(blob);
-                        return null;
-                    }).replaceWithVoid() : Uni.createFrom().voidItem()));
+            freed = freed.chain(() -> bytes.freeIfUnused(conn, blob));
         }
         return freed;
     }
