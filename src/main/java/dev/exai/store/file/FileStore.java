@@ -214,13 +214,7 @@ public class FileStore {
         return db.run(pool -> pool.preparedQuery("SELECT p.file_id, p.provider, p.extracted_text, f.tenant FROM file_providers p"
                         + " JOIN files f ON f.id = p.file_id WHERE p.extracted_text NOT LIKE E'\\001E1:%' LIMIT $1")
                 .execute(Tuple.of(batch))
-                .chain(rows -> {
-                    Uni<Void> ready = Uni.createFrom().voidItem();
-                    for (String tenant : new java.util.TreeSet<>(rows.stream().map(r -> r.getString("tenant")).toList())) {
-                        ready = ready.chain(() -> cipher.ready(tenant));
-                    }
-                    return ready.replaceWith(rows);
-                })
+                .call(rows -> cipher.ready(rows.stream().map(r -> r.getString("tenant")).toList()))
                 .chain(rows -> {
                     List<Tuple> sealed = new ArrayList<>();
                     for (Row r : rows) {

@@ -16,6 +16,8 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Base64;
+import java.util.Collection;
+import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
@@ -113,6 +115,15 @@ public class Cipher {
             byte[] key = Sealed.newKey();
             return rows.create(tenant, wrapping.wrap(tenant, key), wrapping.currentId()).invoke(this::adopt).replaceWithVoid();
         });
+    }
+
+    /** {@link #ready} for each of several tenants, one after another (the sealing jobs' batches). */
+    public Uni<Void> ready(Collection<String> tenants) {
+        Uni<Void> all = Uni.createFrom().voidItem();
+        for (String tenant : new LinkedHashSet<>(tenants)) {
+            all = all.chain(() -> ready(tenant));
+        }
+        return all;
     }
 
     private void adopt(DataKeyRows.Stored stored) {

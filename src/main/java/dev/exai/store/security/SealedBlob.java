@@ -103,6 +103,7 @@ public final class SealedBlob {
         private final InputStream sealed;
         private final long plainSize;
         private final byte[] buffer = new byte[SEGMENT + TAG];
+        private final byte[] one = new byte[1];
         private long segment;
         private long remaining;
         private byte[] plain;
@@ -140,7 +141,6 @@ public final class SealedBlob {
 
         @Override
         public int read() throws IOException {
-            byte[] one = new byte[1];
             return read(one, 0, 1) < 0 ? -1 : one[0] & 0xff;
         }
 

@@ -10,9 +10,7 @@ import io.vertx.mutiny.sqlclient.RowSet;
 import io.vertx.mutiny.sqlclient.Tuple;
 import jakarta.enterprise.context.ApplicationScoped;
 import java.util.ArrayList;
-import java.util.LinkedHashSet;
 import java.util.List;
-import java.util.Set;
 import java.util.UUID;
 import java.util.function.BiFunction;
 
@@ -136,12 +134,8 @@ class PlainRows {
 
     /** Makes the data keys of the rows' tenants ready. */
     private Uni<Void> ready(RowSet<Row> rows) {
-        Set<String> tenants = new LinkedHashSet<>();
+        List<String> tenants = new ArrayList<>();
         rows.forEach(r -> tenants.add(r.getString("tenant")));
-        Uni<Void> all = Uni.createFrom().voidItem();
-        for (String tenant : tenants) {
-            all = all.chain(() -> cipher.ready(tenant));
-        }
-        return all;
+        return cipher.ready(tenants);
     }
 }
