@@ -1,11 +1,9 @@
 package dev.exai.store.supabase;
 
-import com.fasterxml.jackson.databind.JsonNode;
-import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.JsonNodeFactory;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import com.fasterxml.jackson.databind.util.RawValue;
 import dev.exai.store.common.ViewRow;
-import java.io.IOException;
 import java.time.OffsetDateTime;
 import java.time.ZoneOffset;
 import java.time.format.DateTimeFormatter;
@@ -18,7 +16,6 @@ import java.util.UUID;
  */
 final class DoorRows {
 
-    private static final ObjectMapper JSON = new ObjectMapper();
     private static final DateTimeFormatter SECONDS = DateTimeFormatter.ofPattern("uuuu-MM-dd'T'HH:mm:ss");
 
     private DoorRows() {
@@ -40,7 +37,7 @@ final class DoorRows {
             return;
         }
         switch (column.type()) {
-            case JSON -> out.set(column.name(), json((String) value));
+            case JSON -> out.putRawValue(column.name(), new RawValue((String) value)); // PostgreSQL's JSON text, as PostgREST's
             case TIMESTAMPTZ -> out.put(column.name(), timestamp((OffsetDateTime) value) + "+00:00");
             case TIMESTAMP -> out.put(column.name(), timestamp((OffsetDateTime) value));
             case UUID -> out.put(column.name(), ((UUID) value).toString());
@@ -57,15 +54,11 @@ final class DoorRows {
         if (micros == 0) {
             return text;
         }
-        String fraction = String.format("%06d", micros).replaceAll("0+$", "");
-        return text + "." + fraction;
-    }
-
-    private static JsonNode json(String text) {
-        try {
-            return JSON.readTree(text);
-        } catch (IOException e) {
-            throw new IllegalStateException("stored metadata is not JSON", e);
+        String digits = Integer.toString(1_000_000 + micros); // "1" and six digits
+        int end = digits.length();
+        while (digits.charAt(end - 1) == '0') {
+            end--;
         }
+        return text + "." + digits.substring(1, end);
     }
 }
