@@ -2,6 +2,7 @@ package dev.exai.store.events;
 
 import dev.exai.store.common.Database;
 import dev.exai.store.common.StoreConfig;
+import io.quarkus.runtime.ShutdownEvent;
 import io.quarkus.runtime.StartupEvent;
 import io.quarkus.scheduler.Scheduled;
 import io.smallrye.mutiny.Uni;
@@ -39,6 +40,7 @@ class EventNotifier {
     private final long retentionSeconds;
     private final long everyMs;
     private final AtomicBoolean running = new AtomicBoolean();
+    private volatile Runnable stopTimer = () -> { };
 
     EventNotifier(Database db, EventSignals signals, StoreConfig config) {
         this.db = db;
@@ -48,7 +50,13 @@ class EventNotifier {
     }
 
     void start(@Observes StartupEvent event, Vertx vertx) {
-        vertx.setPeriodic(everyMs, id -> announce());
+        long timer = vertx.setPeriodic(everyMs, id -> announce());
+        stopTimer = () -> vertx.cancelTimer(timer);
+    }
+
+    /** The probe stops before the beans it calls are gone (a tick after shutdown failed on the stopped container). */
+    void stop(@Observes ShutdownEvent event) {
+        stopTimer.run();
     }
 
     /** One probe at a time: a tick that finds the previous one still running, or no stream to wake, is skipped. */
